@@ -1,0 +1,101 @@
+"""Rich rendering of summaries for the terminal (Chinese names shown beside English ones)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _n(x: float, nd: int = 0) -> str:
+    return f"{x:,.{nd}f}"
+
+
+def print_summary(console: Console, s: dict[str, Any]) -> None:
+    """Per-hub table, totals, and the inter-hub latency check."""
+    console.print(f"[bold]{s['title']}[/bold]  {s['title_zh']}", highlight=False)
+    t = Table(title=f"scenario {s['scenario']} — carbon basis: {s['carbon_basis']}")
+    for col, just in [
+        ("hub", "left"),
+        ("名称", "left"),
+        ("general P", "right"),
+        ("hpc P", "right"),
+        ("ai P", "right"),
+        ("total P", "right"),
+        ("racks", "right"),
+        ("IT MW", "right"),
+        ("wind/solar MW", "right"),
+        ("battery MWh/MW", "right"),
+        ("zone", "left"),
+        ("mean gCO2/kWh", "right"),
+        ("PUE", "right"),
+    ]:
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for h in s["hubs"]:
+        p = h["pflops"]
+        ci = h.get("mean_ci_g_per_kwh")
+        modelled = "ci_g_per_kwh" in h.get("modelled", [])
+        t.add_row(
+            h["id"],
+            h["name_zh"],
+            _n(p["general"]),
+            _n(p["hpc"]),
+            _n(p["ai"]),
+            _n(p["total"]),
+            _n(h["racks"]),
+            _n(h["it_mw"], 1),
+            f"{_n(h['wind_mw'])}/{_n(h['solar_mw'])}",
+            f"{_n(h['battery_mwh'], 1)}/{_n(h['battery_mw'], 1)}",
+            h["grid_zone"],
+            "" if ci is None else f"{ci:.1f}{'*' if modelled else ''}",
+            "" if "annual_pue" not in h else f"{h['annual_pue']:.3f}",
+        )
+    tot = s["totals"]
+    t.add_section()
+    t.add_row(
+        "total",
+        "合计",
+        _n(tot["pflops"]["general"]),
+        _n(tot["pflops"]["hpc"]),
+        _n(tot["pflops"]["ai"]),
+        _n(tot["pflops"]["total"]),
+        _n(tot["racks"]),
+        _n(tot["it_mw"], 1),
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
+    console.print(t)
+    for h in s["hubs"]:
+        for pc in h["planned"]:
+            console.print(
+                f"planned at {h['id']}: {pc['name']} ({pc['name_zh']}), {pc['cabinets']} cabinets "
+                f"at {pc['cabinet_kw'][0]:g}-{pc['cabinet_kw'][1]:g} kW, {_n(pc['pflops'])}P "
+                f"{pc['kind']}, online {pc['online']} — not counted in the totals above",
+                highlight=False,
+            )
+    lat = s["latency"]
+    console.print(
+        f"inter-hub latency ({lat['model']}, route factor {lat['route_factor']:g}): "
+        f"{lat['inter_hub_pairs_meeting_target']} of {lat['inter_hub_pairs']} hub pairs meet the "
+        f"{lat['inter_hub_target_ms']:g} ms target",
+        highlight=False,
+    )
+    worst = sorted((lk for lk in s["links"] if lk["inter_hub"]), key=lambda lk: -lk["latency_ms"])
+    missing = [lk for lk in worst if not lk["meets_target"]]
+    for lk in missing[:10]:
+        console.print(
+            f"  over target: {lk['a']} - {lk['b']} {lk['latency_ms']:.1f} ms", highlight=False
+        )
+    if any("ci_g_per_kwh" in h.get("modelled", []) for h in s["hubs"]):
+        console.print(
+            "* modelled hourly intensity; its annual mean is the official 2023 provincial factor"
+        )
+    modelled = sorted({m for h in s["hubs"] for m in h.get("modelled", [])})
+    if modelled:
+        console.print(
+            f"modelled signals: {', '.join(modelled)} (see sources in --json)", highlight=False
+        )

@@ -1,0 +1,280 @@
+"""Load scenarios (built-in names or YAML files), validate them and report every problem.
+
+A bad file gets one message per problem, ``path/to/file.yaml:LINE: hubs[2].pools[0].devices:
+must be > 0 (got -8)``, raised as :class:`~greendispatch.errors.ScenarioError` (exit code 2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from greendispatch.domain import Scenario, SignalSource
+from greendispatch.errors import Problem, ScenarioError
+from greendispatch.scenario.schema import ScenarioIn, model_at, to_domain
+from greendispatch.scenario.yamlmap import Loc, format_loc, line_of, parse_yaml_with_lines
+
+DATA_ENV = "GREENDISPATCH_DATA"
+DEFAULT_SCENARIO = "china-hubs"
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario and where it came from (for resolving relative data paths)."""
+
+    scenario: Scenario
+    source: str
+    base_dir: Path | None
+    builtin: bool
+    lines: dict[Loc, int]
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    folder = resources.files("greendispatch.scenario") / "builtin"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def builtin_text(name: str) -> str:
+    """The YAML text of a built-in scenario, with its comments and citations."""
+    if name not in builtin_names():
+        raise ScenarioError(_unknown_name(name))
+    return (resources.files("greendispatch.scenario") / "builtin" / f"{name}.yaml").read_text(
+        encoding="utf-8"
+    )
+
+
+def _unknown_name(name: str) -> Problem:
+    names = builtin_names()
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return Problem(
+        name,
+        None,
+        "",
+        f"no such scenario file or built-in scenario (built-ins: {', '.join(names)}){hint}",
+    )
+
+
+def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> LoadedScenario:
+    """Load a built-in scenario by name or a YAML scenario file by path; raise ScenarioError."""
+    text_name = str(name_or_path)
+    if text_name in builtin_names():
+        text = builtin_text(text_name)
+        return parse_scenario(text, f"<builtin:{text_name}>", base_dir=None, builtin=True)
+    path = Path(text_name)
+    if not path.exists():
+        if path.suffix in (".yaml", ".yml") or os.sep in text_name:
+            raise ScenarioError(
+                Problem(text_name, None, "", f"file not found (looked at {path.resolve()})")
+            )
+        raise ScenarioError(_unknown_name(text_name))
+    if path.is_dir():
+        raise ScenarioError(Problem(text_name, None, "", "is a folder; expected a YAML file"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(Problem(text_name, None, "", f"cannot read the file: {exc}")) from None
+    return parse_scenario(text, text_name, base_dir=path.resolve().parent, builtin=False)
+
+
+def parse_scenario(
+    text: str, source: str, *, base_dir: Path | None = None, builtin: bool = False
+) -> LoadedScenario:
+    """Validate scenario YAML text; every problem is reported with its line."""
+    data, lines, problems = parse_yaml_with_lines(text, source)
+    if problems and data is None:
+        raise ScenarioError(problems)
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                source, 1, "", f"expected a mapping of scenario keys, got {type(data).__name__}"
+            )
+        )
+        raise ScenarioError(problems)
+    try:
+        model = ScenarioIn.model_validate(data)
+    except ValidationError as exc:
+        problems += [_problem_from_error(e, source, lines) for e in exc.errors()]
+        raise ScenarioError(problems) from None
+    problems += check_scenario(model, source, lines)
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedScenario(to_domain(model), source, base_dir, builtin, lines)
+
+
+_MESSAGES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "missing": "required field is missing",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_type": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "string_type": "must be text",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of keys",
+    "dict_type": "must be a mapping of keys",
+    "too_short": "must have at least {min_length} item(s)",
+    "string_too_short": "must have at least {min_length} character(s)",
+    "string_too_long": "must have at most {max_length} characters",
+    "string_pattern_mismatch": "may contain only letters, digits, '_', '-' and '.'",
+}
+
+
+def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem:
+    loc: Loc = tuple(err["loc"])
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        model = model_at(loc)
+        valid = sorted(model.model_fields) if model else []
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+        msg = f"unknown key '{key}'"
+        msg += f"; did you mean '{close[0]}'?" if close else f" (valid keys: {', '.join(valid)})"
+        return Problem(source, line_of(lines, loc), format_loc(loc), msg)
+    if kind == "enum":
+        msg = f"must be one of {ctx.get('expected', '')} (got {got!r})"
+    elif kind == "value_error":
+        msg = str(ctx.get("error", err["msg"]))
+    elif kind in _MESSAGES:
+        msg = _MESSAGES[kind].format(**{k: _num(v) for k, v in ctx.items()})
+        if kind != "missing":
+            msg += f" (got {got!r})"
+    else:
+        msg = f"{err['msg']} (got {got!r})"
+    return Problem(source, line_of(lines, loc), format_loc(loc), msg)
+
+
+def _num(v: Any) -> Any:
+    """``90.0`` -> ``90``: numbers in messages as a person writes them."""
+    return f"{v:g}" if isinstance(v, float) else v
+
+
+def suggest(value: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(value, valid, n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def check_scenario(s: ScenarioIn, source: str, lines: dict[Loc, int]) -> list[Problem]:
+    """Checks across fields that pydantic cannot express; returns problems (empty if fine)."""
+    out: list[Problem] = []
+
+    def add(loc: Loc, msg: str) -> None:
+        out.append(Problem(source, line_of(lines, loc), format_loc(loc), msg))
+
+    seen: dict[str, int] = {}
+    for i, h in enumerate(s.hubs):
+        if h.id in seen:
+            add(("hubs", i, "id"), f"duplicate hub id '{h.id}' (first at hubs[{seen[h.id]}])")
+        seen.setdefault(h.id, i)
+    regions: dict[str, int] = {}
+    for i, r in enumerate(s.regions):
+        if r.id in regions or r.id in seen:
+            add(("regions", i, "id"), f"duplicate id '{r.id}' (hub and region ids must be unique)")
+        regions.setdefault(r.id, i)
+    endpoints = sorted(set(seen) | set(regions))
+    for i, lk in enumerate(s.links):
+        for end in ("a", "b"):
+            v = getattr(lk, end)
+            if v not in seen and v not in regions:
+                add(("links", i, end), f"unknown hub or region '{v}'{suggest(v, endpoints)}")
+        if lk.a == lk.b:
+            add(("links", i, "b"), f"a link must join two different endpoints (got '{lk.a}' twice)")
+    for i, h in enumerate(s.hubs):
+        g, base = h.grid, ("hubs", i, "grid")
+        if g.carbon is SignalSource.FILE and not g.carbon_file:
+            add((*base, "carbon_file"), "required when carbon is 'file'")
+        if g.price is SignalSource.FILE and not g.price_file:
+            add((*base, "price_file"), "required when price is 'file'")
+        if h.pue.pue_max < h.pue.pue_min:
+            add(
+                ("hubs", i, "pue", "pue_max"),
+                f"must be >= pue_min {h.pue.pue_min} (got {h.pue.pue_max})",
+            )
+        if h.pue.t_max_c <= h.pue.t_free_c:
+            add(
+                ("hubs", i, "pue", "t_max_c"),
+                f"must be > t_free_c {h.pue.t_free_c} (got {h.pue.t_max_c})",
+            )
+        for j, pc in enumerate(h.planned):
+            if pc.cabinet_kw_max < pc.cabinet_kw_min:
+                add(
+                    ("hubs", i, "planned", j, "cabinet_kw_max"),
+                    f"must be >= cabinet_kw_min {pc.cabinet_kw_min} (got {pc.cabinet_kw_max})",
+                )
+        a = h.assets
+        if (a.battery_mwh > 0) != (a.battery_mw > 0):
+            add(
+                ("hubs", i, "assets", "battery_mw"),
+                f"battery_mwh and battery_mw must both be > 0 or both 0 "
+                f"(got {a.battery_mwh} MWh, {a.battery_mw} MW)",
+            )
+    return out
+
+
+def resolve_data_dir(cli_value: str | Path | None) -> Path | None:
+    """The data folder: ``--data-dir`` if given, else ``$GREENDISPATCH_DATA``, else None."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else None
+
+
+def data_file_problems(loaded: LoadedScenario, data_dir: Path | None) -> list[Problem]:
+    """One problem per data file that the scenario names and that cannot be found."""
+    out: list[Problem] = []
+    for i, h in enumerate(loaded.scenario.hubs):
+        for key in ("carbon_file", "price_file", "weather_file"):
+            rel = getattr(h.grid, key)
+            if not rel:
+                continue
+            try:
+                resolve_data_file(rel, loaded, data_dir)
+            except ScenarioError as exc:
+                loc: Loc = ("hubs", i, "grid", key)
+                p = exc.problems[0]
+                out.append(
+                    Problem(loaded.source, line_of(loaded.lines, loc), format_loc(loc), p.message)
+                )
+    return out
+
+
+def resolve_data_file(rel: str, loaded: LoadedScenario, data_dir: Path | None) -> Path:
+    """Find a data file named in a scenario: absolute, under the data folder, or next to the
+    scenario file. Raise ScenarioError that says where it looked."""
+    p = Path(rel)
+    tried: list[Path] = []
+    if p.is_absolute():
+        tried.append(p)
+    else:
+        if data_dir is not None:
+            tried.append(data_dir / p)
+        if loaded.base_dir is not None:
+            tried.append(loaded.base_dir / p)
+    for cand in tried:
+        if cand.is_file():
+            return cand
+    if not tried:
+        msg = (
+            f"data file '{rel}' needs the data folder: give --data-dir or set {DATA_ENV} "
+            "(e.g. ../shared/data)"
+        )
+    else:
+        where = ", ".join(str(c.resolve()) for c in tried)
+        msg = f"data file not found: looked for {where}"
+        if data_dir is None:
+            msg += f" (no data folder given: use --data-dir or {DATA_ENV})"
+    raise ScenarioError(Problem(loaded.source, None, "", msg))

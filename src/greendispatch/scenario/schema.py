@@ -1,0 +1,225 @@
+"""Pydantic models of the scenario file: validation at the edge, then frozen domain objects.
+
+Field names and defaults mirror :mod:`greendispatch.domain.model`; every model forbids unknown
+keys so that a typo is reported (with the nearest valid key) instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from greendispatch.domain import model as dm
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class PoolIn(_Strict):
+    kind: dm.PoolKind
+    device_model: str = Field(min_length=1)
+    devices: Annotated[int, Field(gt=0)]
+    pflops_per_device: PositiveFloat
+    kw_per_device: PositiveFloat
+    idle_power_share: Share = 0.3
+
+
+class PueIn(_Strict):
+    pue_min: Annotated[float, Field(ge=1.0, le=3.0)] = 1.15
+    pue_max: Annotated[float, Field(ge=1.0, le=3.0)] = 1.35
+    t_free_c: Annotated[float, Field(ge=-50, le=50)] = 10.0
+    t_max_c: Annotated[float, Field(ge=-50, le=60)] = 35.0
+
+
+class AssetsIn(_Strict):
+    wind_mw: NonNegFloat = 0.0
+    turbine_type: str = "E-126/4200"
+    hub_height_m: Annotated[float, Field(gt=10, le=250)] = 100.0
+    solar_mw: NonNegFloat = 0.0
+    solar_tilt_deg: Annotated[float, Field(ge=0, le=90)] = 30.0
+    solar_azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
+    battery_mwh: NonNegFloat = 0.0
+    battery_mw: NonNegFloat = 0.0
+    battery_rte: Annotated[float, Field(gt=0, le=1)] = 0.88
+    contracted_green_mw: NonNegFloat = 0.0
+
+
+class ClimateIn(_Strict):
+    t_mean_c: Annotated[float, Field(ge=-40, le=40)] = 10.0
+    t_seasonal_amp_c: Annotated[float, Field(ge=0, le=40)] = 12.0
+    t_diurnal_amp_c: Annotated[float, Field(ge=0, le=25)] = 5.0
+    wind_mean_ms: Annotated[float, Field(gt=0, le=25)] = 7.0
+    wind_weibull_k: Annotated[float, Field(ge=1.0, le=5.0)] = 2.0
+    wind_ref_height_m: Annotated[float, Field(gt=0, le=250)] = 100.0
+    solar_cf: Annotated[float, Field(gt=0, le=0.35)] = 0.16
+
+
+class GridIn(_Strict):
+    zone: str = Field(min_length=1)
+    carbon: dm.SignalSource = dm.SignalSource.MODELLED
+    carbon_file: str | None = None
+    price: dm.SignalSource = dm.SignalSource.MODELLED
+    price_file: str | None = None
+    weather_file: str | None = None
+    tou: str = "default"
+    flat_price_per_mwh: float = 500.0
+    currency: str = Field(default="CNY", min_length=3, max_length=3)
+    utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = 8.0
+    renewable_base_share: Share = 0.15
+    wind_weight: Share = 0.2
+    solar_weight: Share = 0.1
+
+
+class PlannedIn(_Strict):
+    name: str = Field(min_length=1)
+    name_zh: str = ""
+    kind: dm.PoolKind
+    cabinets: Annotated[int, Field(gt=0)]
+    cabinet_kw_min: PositiveFloat
+    cabinet_kw_max: PositiveFloat
+    pflops: PositiveFloat
+    online: str = ""
+
+
+class HubIn(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    name_zh: str = ""
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    grid: GridIn
+    pools: list[PoolIn] = Field(min_length=1)
+    racks: Annotated[int, Field(ge=0)] = 0
+    rack_kw: PositiveFloat = 8.0
+    assets: AssetsIn = AssetsIn()
+    pue: PueIn = PueIn()
+    climate: ClimateIn = ClimateIn()
+    pue_target: Annotated[float, Field(ge=1.0, le=3.0)] = 1.25
+    region: str = "west"
+    planned: list[PlannedIn] = []
+
+
+class RegionIn(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    name_zh: str = ""
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    weight: PositiveFloat = 1.0
+
+
+class LinkIn(_Strict):
+    a: Identifier
+    b: Identifier
+    latency_ms: PositiveFloat
+    bandwidth_gbps: PositiveFloat
+    modelled: bool = False
+
+
+class NetworkIn(_Strict):
+    route_factor: Annotated[float, Field(ge=1.0, le=5.0)] = 1.5
+    us_per_km: PositiveFloat = 5.0
+    default_bandwidth_gbps: PositiveFloat = 100.0
+    inter_hub_target_ms: PositiveFloat = 20.0
+
+
+class TimeIn(_Strict):
+    start: str = "2023-01-01T00:00:00Z"
+    days: Annotated[int, Field(gt=0, le=3660)] = 365
+    dt_h: float = 1.0
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, v: str) -> str:
+        try:
+            ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            msg = f"must be an ISO 8601 UTC time like 2023-01-01T00:00:00Z (got {v!r})"
+            raise ValueError(msg) from None
+        if ts.utcoffset() is None or ts.utcoffset().total_seconds() != 0:  # type: ignore[union-attr]
+            raise ValueError(f"must be in UTC, ending in Z (got {v!r})")
+        return v
+
+    @field_validator("dt_h")
+    @classmethod
+    def _dt(cls, v: float) -> float:
+        if v not in (1.0, 0.5, 0.25):
+            raise ValueError(f"must be 1, 0.5 or 0.25 hours (got {v})")
+        return v
+
+
+class ScenarioIn(_Strict):
+    name: Identifier
+    title: str = ""
+    title_zh: str = ""
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    time: TimeIn = TimeIn()
+    network: NetworkIn = NetworkIn()
+    hubs: list[HubIn] = Field(min_length=1)
+    regions: list[RegionIn] = []
+    links: list[LinkIn] = []
+
+
+def to_domain(s: ScenarioIn) -> dm.Scenario:
+    """Turn a validated scenario model into frozen domain objects."""
+
+    def hub(h: HubIn) -> dm.Hub:
+        return dm.Hub(
+            id=h.id,
+            name=h.name,
+            name_zh=h.name_zh,
+            lat=h.lat,
+            lon=h.lon,
+            grid=dm.Grid(**h.grid.model_dump()),
+            pools=tuple(dm.Pool(**p.model_dump()) for p in h.pools),
+            racks=h.racks,
+            rack_kw=h.rack_kw,
+            assets=dm.EnergyAssets(**h.assets.model_dump()),
+            pue=dm.PueModel(**h.pue.model_dump()),
+            climate=dm.Climate(**h.climate.model_dump()),
+            pue_target=h.pue_target,
+            region=h.region,
+            planned=tuple(dm.PlannedCentre(**p.model_dump()) for p in h.planned),
+        )
+
+    return dm.Scenario(
+        name=s.name,
+        title=s.title,
+        title_zh=s.title_zh,
+        description=s.description,
+        seed=s.seed,
+        time=dm.TimeSpec(**s.time.model_dump()),
+        network=dm.Network(**s.network.model_dump()),
+        hubs=tuple(hub(h) for h in s.hubs),
+        regions=tuple(dm.DemandRegion(**r.model_dump()) for r in s.regions),
+        links=tuple(dm.Link(**lk.model_dump()) for lk in s.links),
+    )
+
+
+def model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the field at ``loc`` (for key suggestions)."""
+    cls: Any = ScenarioIn
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fld = cls.model_fields.get(part) if isinstance(cls, type) else None
+        if fld is None:
+            return None
+        ann = fld.annotation
+        args = getattr(ann, "__args__", ())
+        nxt = next(
+            (a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
+        if nxt is None:
+            return None
+        cls = nxt
+    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None

@@ -1,0 +1,50 @@
+"""Checks of a scenario against what the signal models know: provinces, tariffs, turbines and
+data files. Run before building signals, and by ``greendispatch scenario validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from greendispatch.domain import SignalSource
+from greendispatch.errors import Problem
+from greendispatch.scenario.loader import LoadedScenario, data_file_problems, suggest
+from greendispatch.scenario.yamlmap import Loc, format_loc, line_of
+from greendispatch.signals.carbon import load_provincial_factors
+from greendispatch.signals.registry import TOU_PRESETS
+from greendispatch.signals.wind import available_turbine_types
+
+
+def signal_input_problems(loaded: LoadedScenario, data_dir: Path | None) -> list[Problem]:
+    """One problem per unknown zone, tariff preset or turbine type, and per missing data file."""
+    out: list[Problem] = []
+
+    def add(loc: Loc, msg: str) -> None:
+        out.append(Problem(loaded.source, line_of(loaded.lines, loc), format_loc(loc), msg))
+
+    provinces = sorted(load_provincial_factors())
+    presets = sorted(TOU_PRESETS)
+    turbines: list[str] | None = None
+    for i, h in enumerate(loaded.scenario.hubs):
+        g, base = h.grid, ("hubs", i, "grid")
+        if g.carbon is SignalSource.MODELLED and g.zone not in provinces:
+            add(
+                (*base, "zone"),
+                f"unknown zone '{g.zone}' for a modelled grid: expected a Chinese province code "
+                f"such as CN-NM{suggest(g.zone, provinces)}",
+            )
+        if g.price is SignalSource.MODELLED and g.tou not in TOU_PRESETS:
+            add(
+                (*base, "tou"),
+                f"unknown time-of-use preset '{g.tou}' (expected one of {', '.join(presets)})"
+                f"{suggest(g.tou, presets)}",
+            )
+        if h.assets.wind_mw > 0:
+            turbines = turbines or available_turbine_types()
+            t = h.assets.turbine_type
+            if t not in turbines:
+                add(
+                    ("hubs", i, "assets", "turbine_type"),
+                    f"unknown turbine type '{t}' (not in windpowerlib's turbine library)"
+                    f"{suggest(t, turbines)}",
+                )
+    return out + data_file_problems(loaded, data_dir)

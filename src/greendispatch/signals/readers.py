@@ -1,0 +1,553 @@
+"""Read hourly signal files (Electricity Maps CSV, price CSV, Open-Meteo JSON) onto a TimeGrid.
+
+Each reader returns float64 arrays of length ``grid.n_slots`` (hourly values held over
+sub-hourly slots) and a :class:`ReadReport`. A row is the value for the UTC hour starting at its
+timestamp; rows at a fixed offset past the hour (India, +05:30) are linearly interpolated to the
+hour starts, which for hourly means is the time-weighted mean of the two overlapping rows. Hours
+without a value are filled (linear inside, nearest value at the edges); more than 25% missing in
+any column is an error. The fast path is the pandas C parser plus vectorised checks; only when
+something looks wrong is a file scanned line by line to report the first bad line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from greendispatch.errors import DataFileError
+from greendispatch.signals.timegrid import TimeGrid
+
+NA_TEXT = ("", "NA", "NaN", "nan", "null")
+"""Cell texts read as "no value" (a gap, not an error)."""
+MAX_MISSING_SHARE = 0.25
+"""Largest share of the grid's hours that may lack a value in any column."""
+
+_HOUR_NS = 3_600_000_000_000
+_NAT = np.iinfo(np.int64).min
+_INF = float("inf")
+_ISO: dict = {"format": "ISO8601", "utc": True, "errors": "coerce"}
+
+
+@dataclass(frozen=True)
+class ReadReport:
+    """What a reader did with one file.
+
+    Attributes
+    ----------
+    path : str
+    rows_read : int
+        Data rows in the file (CSV rows after the header, JSON ``hourly.time`` entries).
+    rows_in_grid : int
+        Rows, after dropping duplicates, whose UTC timestamp lies in the grid's hours.
+    gaps_filled : int
+        Grid hours with no row or an empty cell in at least one column, filled.
+    duplicates_dropped : int
+        Rows repeating an earlier row's UTC timestamp; the first is kept.
+    dst_notes : str
+        How local times were turned into UTC ("" for files in UTC).
+    notes : tuple of str
+        Unit conversions, alignment of off-the-hour rows, gaps per column.
+    """
+
+    path: str
+    rows_read: int
+    rows_in_grid: int
+    gaps_filled: int = 0
+    duplicates_dropped: int = 0
+    dst_notes: str = ""
+    notes: tuple[str, ...] = ()
+
+    def messages(self) -> list[str]:
+        """One line per fact worth telling a person, starting with a summary."""
+        name = Path(self.path).name
+        out = [f"{name}: {self.rows_read:,} rows read, {self.rows_in_grid:,} inside the grid"]
+        if self.duplicates_dropped:
+            out.append(
+                f"{name}: {self.duplicates_dropped} duplicate timestamps dropped (kept first)"
+            )
+        if self.gaps_filled:
+            out.append(
+                f"{name}: {self.gaps_filled} grid hours without a value filled "
+                "(linear inside, nearest value at the edges)"
+            )
+        out += [f"{name}: {text}" for text in (self.dst_notes, *self.notes) if text]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class GridSeries:
+    """Grid carbon signals on the grid's slots.
+
+    Attributes
+    ----------
+    ci_direct_g_per_kwh, ci_lca_g_per_kwh : ndarray
+        Carbon intensity of consumed electricity, direct and life-cycle, gCO₂eq/kWh.
+    low_carbon_share, renewable_share : ndarray
+        Share of low-carbon and of renewable electricity, fraction 0..1.
+    report : ReadReport
+    """
+
+    ci_direct_g_per_kwh: np.ndarray
+    ci_lca_g_per_kwh: np.ndarray
+    low_carbon_share: np.ndarray
+    renewable_share: np.ndarray
+    report: ReadReport
+
+
+@dataclass(frozen=True, eq=False)
+class PriceSeries:
+    """Wholesale electricity price on the grid's slots, USD/MWh (may be negative)."""
+
+    price_per_mwh: np.ndarray
+    report: ReadReport
+
+
+@dataclass(frozen=True, eq=False)
+class WeatherSeries:
+    """Weather at a site on the grid's slots.
+
+    Attributes
+    ----------
+    temp_c, rh_pct, cloud_pct, wind_ms_10m : ndarray
+        Air temperature at 2 m (°C), relative humidity at 2 m (%, 0..100), total cloud cover
+        (%, 0..100), wind speed at 10 m (m/s).
+    latitude, longitude, elevation_m : float
+        Site position, degrees north and east; elevation in m (NaN if the file has none).
+    timezone : str
+        The file's ``timezone`` field (its local times are converted to UTC).
+    report : ReadReport
+    """
+
+    temp_c: np.ndarray
+    rh_pct: np.ndarray
+    cloud_pct: np.ndarray
+    wind_ms_10m: np.ndarray
+    latitude: float
+    longitude: float
+    elevation_m: float
+    timezone: str
+    report: ReadReport
+
+
+@dataclass(frozen=True)
+class _Col:
+    """A required value column: its name in the file, output key, allowed range and unit."""
+
+    source: str
+    key: str
+    lo: float = -_INF
+    hi: float = _INF
+    unit: str = ""
+
+
+_EM_TIME = "Datetime (UTC)"
+_EM_COLS = (
+    _Col("Carbon Intensity gCO₂eq/kWh (direct)", "ci_direct", 0.0, _INF, "gCO₂eq/kWh"),
+    _Col("Carbon Intensity gCO₂eq/kWh (LCA)", "ci_lca", 0.0, _INF, "gCO₂eq/kWh"),
+    _Col("Low Carbon Percentage", "low_carbon", 0.0, 100.0, "%"),
+    _Col("Renewable Percentage", "renewable", 0.0, 100.0, "%"),
+)
+_PRICE_COLS = (_Col("Price (USD/MWh)", "price", unit="USD/MWh"),)
+
+# Open-Meteo field names (old and new spellings), quantity, default unit, allowed range.
+_OM_FIELDS = (
+    ("temp_c", ("temperature_2m",), "temperature", "°C", -90.0, 70.0),
+    ("rh_pct", ("relative_humidity_2m", "relativehumidity_2m"), "percent", "%", 0.0, 100.0),
+    ("cloud_pct", ("cloudcover", "cloud_cover"), "percent", "%", 0.0, 100.0),
+    ("wind_ms_10m", ("windspeed_10m", "wind_speed_10m"), "speed", "km/h", 0.0, _INF),
+)
+# Unit registry: quantity -> unit text -> (offset, scale) with si = (value + offset) * scale.
+_UNITS: dict[str, dict[str, tuple[float, float]]] = {
+    "temperature": {"°C": (0.0, 1.0), "°F": (-32.0, 5.0 / 9.0)},
+    "percent": {"%": (0.0, 1.0)},
+    "speed": {
+        "km/h": (0.0, 1 / 3.6),
+        "m/s": (0.0, 1.0),
+        "mp/h": (0.0, 0.44704),
+        "kn": (0.0, 0.514444),
+    },
+}
+
+
+def read_electricitymaps_csv(path: str | Path, grid: TimeGrid) -> GridSeries:
+    """Read an Electricity Maps hourly export (UTC) onto ``grid``.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with ``Datetime (UTC)``, ``Carbon Intensity gCO₂eq/kWh (direct)``, ``... (LCA)``
+        (gCO₂eq/kWh, >= 0), ``Low Carbon Percentage`` and ``Renewable Percentage`` (%, 0..100).
+    grid : TimeGrid
+        Slots to fill.
+
+    Returns
+    -------
+    GridSeries
+        Intensities in gCO₂eq/kWh and shares as fractions 0..1, each of length ``grid.n_slots``.
+
+    Raises
+    ------
+    DataFileError
+        Missing, empty or malformed file (first bad line and column), or too little data in the
+        grid's period. The price and weather readers raise the same way.
+    """
+    hourly, report = _read_csv(Path(path), grid, _EM_TIME, _EM_COLS)
+    return GridSeries(
+        _held(grid, hourly["ci_direct"]),
+        _held(grid, hourly["ci_lca"]),
+        _held(grid, hourly["low_carbon"] / 100.0),
+        _held(grid, hourly["renewable"] / 100.0),
+        report,
+    )
+
+
+def read_price_csv(path: str | Path, grid: TimeGrid) -> PriceSeries:
+    """Read an hourly price CSV (``Datetime (UTC)``, ``Price (USD/MWh)``) onto ``grid``.
+
+    The ``Datetime (Local)`` column is ignored. Negative prices are valid. Returns the price
+    in USD/MWh per slot.
+    """
+    hourly, report = _read_csv(Path(path), grid, _EM_TIME, _PRICE_COLS)
+    return PriceSeries(_held(grid, hourly["price"]), report)
+
+
+def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
+    """Read an Open-Meteo hourly JSON response onto ``grid``.
+
+    ``hourly.time`` holds local times of the file's ``timezone``. Open-Meteo writes them at one
+    fixed offset, ``utc_offset_seconds``, for the whole response (no daylight-saving jumps), and
+    that offset is used. A series that does follow wall-clock daylight saving (a skipped
+    spring-forward hour or a repeated fall-back hour, and no non-existent local time) is
+    converted with the IANA zone instead. Units follow ``hourly_units`` (Open-Meteo's defaults
+    if absent): temperature to °C, wind speed to m/s.
+
+    Returns a :class:`WeatherSeries`: temperature °C, humidity and cloud %, wind at 10 m m/s.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(_read_bytes(path))
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, f"not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise DataFileError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    hourly = doc.get("hourly") if isinstance(doc, dict) else None
+    if not isinstance(hourly, dict):
+        found = ", ".join(doc) if isinstance(doc, dict) else type(doc).__name__
+        raise DataFileError(path, f"no 'hourly' object; found: {found}", column="hourly")
+    units = doc.get("hourly_units") if isinstance(doc.get("hourly_units"), dict) else {}
+    labels = _json_list(path, hourly, "time", (str,))
+    cols, values, notes = [], {}, []
+    for key, names, quantity, default, lo, hi in _OM_FIELDS:
+        name = next((n for n in names if n in hourly), names[0])
+        raw = _json_list(path, hourly, name, (int, float, type(None)))
+        if len(raw) != len(labels):
+            message = f"has {len(raw)} values, hourly.time has {len(labels)}"
+            raise DataFileError(path, message, column=f"hourly.{name}")
+        unit = units.get(name, default)
+        if unit not in _UNITS[quantity]:
+            message = f"unit {unit!r} not supported; use one of {', '.join(_UNITS[quantity])}"
+            raise DataFileError(path, message, column=f"hourly_units.{name}")
+        offset, scale = _UNITS[quantity][unit]
+        values[key] = (np.array(raw, dtype=np.float64) + offset) * scale
+        cols.append(_Col(name, key, lo, hi, default if quantity != "speed" else "m/s"))
+        if (offset, scale) != (0.0, 1.0):
+            notes.append(f"{name} converted from {unit} to {cols[-1].unit}")
+    if not labels:
+        raise DataFileError(path, "hourly.time is empty: no data rows", column="hourly.time")
+    try:
+        local = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601", errors="coerce"))
+    except ValueError:  # labels with differing UTC offsets
+        local = pd.DatetimeIndex(pd.to_datetime(labels, **_ISO))
+    if local.isna().any():
+        i = int(np.argmax(local.isna()))
+        raise DataFileError(path, f"unparseable time {labels[i]!r}", column=f"hourly.time[{i}]")
+    utc, dst_note = _local_to_utc(path, local, doc.get("timezone"), doc.get("utc_offset_seconds"))
+    problem = _first_problem(utc, values, cols)
+    if problem is not None:
+        row, source, message = problem
+        raise DataFileError(path, message, column=f"hourly.{source}[{row}]")
+    hourly_out, report = _align(path, grid, utc, values, cols, dst_note, tuple(notes))
+    lat, lon = (_json_number(path, doc, k) for k in ("latitude", "longitude"))
+    elevation = _json_number(path, doc, "elevation") if "elevation" in doc else float("nan")
+    return WeatherSeries(
+        *(_held(grid, hourly_out[key]) for key, *_ in _OM_FIELDS),
+        latitude=lat,
+        longitude=lon,
+        elevation_m=elevation,
+        timezone=str(doc.get("timezone", "")),
+        report=report,
+    )
+
+
+# ---------------------------------------------------------------------------------- internals
+
+
+def _held(grid: TimeGrid, hourly: np.ndarray) -> np.ndarray:
+    out = grid.from_hourly(hourly)
+    out.flags.writeable = False
+    return out
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "not found"
+        raise DataFileError(path, f"data file {path.name} {what} (looked at {path.resolve()})")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataFileError(path, f"data file {path.name} is empty")
+    return raw
+
+
+def _to_ns(times: pd.DatetimeIndex | pd.Series) -> np.ndarray:
+    """UTC timestamps (tz-aware or naive UTC) as int64 ns since the epoch, NaT as int64 min."""
+    idx = pd.DatetimeIndex(times)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return idx.as_unit("ns").to_numpy().view(np.int64)
+
+
+def _read_csv(
+    path: Path, grid: TimeGrid, time_col: str, cols: tuple[_Col, ...]
+) -> tuple[dict[str, np.ndarray], ReadReport]:
+    raw = _read_bytes(path)
+    first = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    header = next(csv.reader([first]))
+    for name in (time_col, *(c.source for c in cols)):
+        if name not in header:
+            found = ", ".join(repr(h) for h in header)
+            raise DataFileError(
+                path, f"missing column {name!r}; columns found: {found}", line=1, column=name
+            )
+    # Fast path, trusted only if every line has the header's field count and nothing is flagged.
+    times, values = None, {}
+    n_lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    if b'"' not in raw and b"\n\n" not in raw and b"\n\r\n" not in raw:
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        counts = np.diff(np.searchsorted(np.flatnonzero(buf == 44), np.flatnonzero(buf == 10)))
+        if (raw.count(b",") == (len(header) - 1) * n_lines) and (counts == len(header) - 1).all():
+            try:
+                frame = pd.read_csv(
+                    io.BytesIO(raw),
+                    usecols=[time_col, *(c.source for c in cols)],
+                    dtype={c.source: np.float64 for c in cols},
+                    keep_default_na=False,
+                    na_values=list(NA_TEXT),
+                    encoding="utf-8-sig",
+                )
+                times = _to_ns(pd.to_datetime(frame[time_col], **_ISO))
+                values = {c.key: frame[c.source].to_numpy(np.float64) for c in cols}
+            except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+                times = None
+    if times is None or _first_problem(times, values, cols, time_col) is not None:
+        times, values = _scan_csv(path, raw, header, time_col, cols)
+    if len(times) == 0:
+        raise DataFileError(path, "has a header but no data rows", line=2)
+    return _align(path, grid, times, values, cols)
+
+
+def _scan_csv(
+    path: Path, raw: bytes, header: list[str], time_col: str, cols: tuple[_Col, ...]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Parse line by line; raise at the first bad line, else return what the fast path would."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataFileError(path, f"not UTF-8 text ({exc.reason})", line=line) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    where = [header.index(name) for name in (time_col, *(c.source for c in cols))]
+    cells: list[list[str]] = [[] for _ in where]
+    lines: list[int] = []
+    bad_fields = None
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(header):
+            bad_fields = (reader.line_num, f"{len(row)} fields, the header has {len(header)}")
+            break
+        lines.append(reader.line_num)
+        for store, j in zip(cells, where, strict=True):
+            store.append(row[j])
+    problems = [] if bad_fields is None else [(bad_fields[0], "", bad_fields[1])]
+    times = _to_ns(pd.to_datetime(pd.Series(cells[0], dtype=object), **_ISO))
+    values = {}
+    for col, store in zip(cols, cells[1:], strict=True):
+        text_cells = pd.Series(store, dtype=object).str.strip()
+        values[col.key] = pd.to_numeric(text_cells, errors="coerce").to_numpy(np.float64)
+        not_number = np.isnan(values[col.key]) & ~text_cells.isin(NA_TEXT).to_numpy()
+        if not_number.any():
+            i = int(np.argmax(not_number))
+            problems.append((lines[i], col.source, f"{store[i]!r} is not a number"))
+    found = _first_problem(times, values, cols, time_col, cells[0])
+    if found is not None:
+        problems.append((lines[found[0]], found[1], found[2]))
+    if problems:
+        line, column, message = min(problems, key=lambda p: p[0])
+        raise DataFileError(path, message, line=line, column=column)
+    return times, values
+
+
+def _first_problem(
+    times: np.ndarray,
+    values: dict[str, np.ndarray],
+    cols: tuple[_Col, ...] | list[_Col],
+    time_col: str = "time",
+    time_text: list[str] | None = None,
+) -> tuple[int, str, str] | None:
+    """The earliest row that breaks a rule: (row index, column, message), or None."""
+    found: list[tuple[int, str, str]] = []
+    if len(times) == 0:
+        return None
+    bad_time = times == _NAT
+    if bad_time.any():
+        i = int(np.argmax(bad_time))
+        shown = repr(time_text[i]) if time_text is not None else "a timestamp"
+        found.append((i, time_col, f"unparseable timestamp {shown}"))
+    else:
+        past = times % _HOUR_NS // 60_000_000_000
+        if (past != past[0]).any():
+            i = int(np.argmax(past != past[0]))
+            message = f"timestamp {past[i]} min past the hour, the first row {past[0]}"
+            found.append((i, time_col, message + ": rows must share one hourly cadence"))
+    for col in cols:
+        v = values[col.key]
+        bad = np.isinf(v) | (v < col.lo) | (v > col.hi)
+        if bad.any():
+            i = int(np.argmax(bad))
+            allowed = f">= {col.lo:g}" if col.hi == _INF else f"within {col.lo:g}..{col.hi:g}"
+            allowed = "finite" if col.lo == -_INF else allowed
+            found.append((i, col.source, f"{v[i]:g} {col.unit} out of range: must be {allowed}"))
+    return min(found, key=lambda p: p[0]) if found else None
+
+
+def _align(
+    path: Path,
+    grid: TimeGrid,
+    times: np.ndarray,
+    values: dict[str, np.ndarray],
+    cols: tuple[_Col, ...] | list[_Col],
+    dst_notes: str = "",
+    notes: tuple[str, ...] = (),
+) -> tuple[dict[str, np.ndarray], ReadReport]:
+    """Sort, drop duplicate timestamps, interpolate onto the grid's hour starts, fill gaps."""
+    order = np.argsort(times, kind="stable")
+    t = times[order]
+    keep = np.r_[True, t[1:] != t[:-1]]
+    x = (t[keep] - int(pd.Timestamp(grid.start).as_unit("ns").value)) / _HOUR_NS
+    n = grid.n_hours
+    inside = (x >= 0) & (x < n)
+    if not inside.any():
+        first, last = (pd.Timestamp(t[i], tz="UTC") for i in (0, -1))
+        fmt = "%Y-%m-%d %H:%M"
+        period = f"{grid.start:{fmt}} to {grid.end:{fmt}} UTC"
+        span = f"{first:{fmt}} to {last:{fmt}} UTC"
+        raise DataFileError(path, f"no rows inside the grid period {period} (file covers {span})")
+    hour_of_row = np.floor(x).astype(np.int64)
+    on_hour = inside & (x == hour_of_row)
+    out, gap_any, per_col = {}, np.zeros(n, dtype=bool), []
+    for col in cols:
+        v = values[col.key][order][keep]
+        ok = ~np.isnan(v)
+        has = np.zeros(n, dtype=bool)
+        has[hour_of_row[inside & ok]] = True
+        missing = n - int(has.sum())
+        if missing > MAX_MISSING_SHARE * n:
+            message = (
+                f"{missing} of the grid's {n} hours have no value (over {MAX_MISSING_SHARE:.0%})"
+            )
+            raise DataFileError(path, message, column=col.source)
+        hourly = np.interp(np.arange(n, dtype=np.float64), x[ok], v[ok])
+        exact = on_hour & ok
+        hourly[hour_of_row[exact]] = v[exact]
+        out[col.key] = hourly
+        gap_any |= ~has
+        if missing:
+            per_col.append(f"{col.source}: {missing}")
+    if (~on_hour[inside]).any():
+        notes += ("rows are off the hour: values interpolated to the UTC hour starts",)
+    if per_col:
+        notes += ("hours filled per column: " + ", ".join(per_col),)
+    counts = (len(times), int(inside.sum()), int(gap_any.sum()), int((~keep).sum()))
+    return out, ReadReport(str(path), *counts, dst_notes, notes)
+
+
+def _local_to_utc(
+    path: Path, local: pd.DatetimeIndex, tz_name: object, offset_s: object
+) -> tuple[np.ndarray, str]:
+    """Convert naive local labels to UTC ns: fixed offset, or wall clock if the series shows DST."""
+    if local.tz is not None:
+        return _to_ns(local), "timestamps carry their own UTC offset"
+    zone = None
+    if isinstance(tz_name, str) and tz_name:
+        try:
+            zone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+    has_offset = isinstance(offset_s, int | float) and not isinstance(offset_s, bool)
+    if zone is None and not has_offset:
+        message = "needs 'utc_offset_seconds' or an IANA 'timezone' to place local times in UTC"
+        raise DataFileError(path, message, column="utc_offset_seconds")
+    if zone is None:
+        n_odd, wall = 0, False
+    else:
+        either = local.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna()
+        nonexistent = local.tz_localize(
+            zone, ambiguous=np.zeros(len(local), bool), nonexistent="NaT"
+        ).isna()
+        ambiguous = either & ~nonexistent
+        step = np.diff(local.as_unit("ns").to_numpy().view(np.int64))
+        before_gap = local[:-1][step == 2 * _HOUR_NS] + pd.Timedelta(hours=1)
+        skipped = before_gap.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna().any()
+        repeated = (ambiguous & local.duplicated(keep=False)).any()
+        n_odd = int(either.sum())
+        wall = not nonexistent.any() and (repeated or skipped or not has_offset)
+    if wall:
+        try:
+            aware = local.tz_localize(zone, ambiguous="infer", nonexistent="shift_forward")
+        except (ValueError, TypeError):  # an ambiguous hour that appears once: take summer time
+            aware = local.tz_localize(
+                zone, ambiguous=np.ones(len(local), bool), nonexistent="shift_forward"
+            )
+        return _to_ns(aware), (
+            f"local times follow {tz_name} wall-clock time with daylight saving; {n_odd} "
+            "ambiguous/non-existent local hours resolved (repeated hours in file order)"
+        )
+    seconds = float(offset_s)  # type: ignore[arg-type]
+    sign, rest = ("+" if seconds >= 0 else "-"), divmod(abs(int(seconds)) // 60, 60)
+    utc = _to_ns(local - pd.Timedelta(seconds=seconds))
+    note = f"local times read at the fixed offset UTC{sign}{rest[0]:02d}:{rest[1]:02d}"
+    if n_odd:
+        note += (
+            f"; {tz_name} daylight saving is not applied (the series has no DST jumps); "
+            f"{n_odd} ambiguous/non-existent local hours resolved by that offset"
+        )
+    return utc, note
+
+
+def _json_list(path: Path, hourly: dict, name: str, types: tuple[type, ...]) -> list:
+    items = hourly.get(name)
+    if not isinstance(items, list):
+        found = ", ".join(hourly)
+        what = "missing" if items is None else "not a list"
+        message = f"field {what}; hourly fields found: {found}"
+        raise DataFileError(path, message, column=f"hourly.{name}")
+    if not set(map(type, items)) <= set(types):
+        i = next(i for i, item in enumerate(items) if type(item) not in types)
+        kind = "a number or null" if str not in types else "a text timestamp"
+        raise DataFileError(path, f"{items[i]!r} is not {kind}", column=f"hourly.{name}[{i}]")
+    return items
+
+
+def _json_number(path: Path, doc: dict, name: str) -> float:
+    value = doc.get(name)
+    if type(value) not in (int, float):
+        raise DataFileError(path, f"expected a number, found {value!r}", column=name)
+    return float(value)

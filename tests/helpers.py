@@ -1,0 +1,82 @@
+"""Shared test helpers: run the CLI in-process and build small scenario files."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from greendispatch.cli.main import main
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def run_cli(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """Run ``greendispatch ARGS`` through the real entry point; return (exit code, out, err)."""
+    monkeypatch.setattr(sys, "argv", ["greendispatch", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+SMALL: dict[str, Any] = {
+    "name": "small",
+    "title": "Two hubs",
+    "time": {"start": "2023-01-01T00:00:00Z", "days": 1, "dt_h": 1.0},
+    "regions": [{"id": "beijing", "name": "Beijing", "lat": 39.9, "lon": 116.4}],
+    "hubs": [
+        {
+            "id": "west",
+            "name": "West",
+            "lat": 40.4,
+            "lon": 111.8,
+            "grid": {"zone": "CN-NM"},
+            "pools": [
+                {
+                    "kind": "ai",
+                    "device_model": "acc",
+                    "devices": 100,
+                    "pflops_per_device": 0.3,
+                    "kw_per_device": 0.9,
+                }
+            ],
+            "pue_target": 1.2,
+            "assets": {"wind_mw": 10, "solar_mw": 5, "battery_mwh": 4, "battery_mw": 1},
+        },
+        {
+            "id": "east",
+            "name": "East",
+            "lat": 31.2,
+            "lon": 121.5,
+            "grid": {"zone": "CN-SH"},
+            "pools": [
+                {
+                    "kind": "general",
+                    "device_model": "core",
+                    "devices": 1000,
+                    "pflops_per_device": 0.0001,
+                    "kw_per_device": 0.006,
+                }
+            ],
+        },
+    ],
+}
+
+
+def small_scenario() -> dict[str, Any]:
+    return copy.deepcopy(SMALL)
+
+
+def write_yaml(path: Path, data: Any) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

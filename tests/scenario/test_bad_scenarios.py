@@ -1,0 +1,254 @@
+"""Each kind of bad scenario gives exactly one clear message naming file:line and field, exit 2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import run_cli, small_scenario, write_yaml
+
+Mutation = Callable[[dict[str, Any], Path], None]
+
+
+def _set(*path: Any, value: Any) -> Mutation:
+    def mutate(d: dict[str, Any], _tmp: Path) -> None:
+        node: Any = d
+        for p in path[:-1]:
+            node = node[p]
+        node[path[-1]] = value
+
+    return mutate
+
+
+def _delete(*path: Any) -> Mutation:
+    def mutate(d: dict[str, Any], _tmp: Path) -> None:
+        node: Any = d
+        for p in path[:-1]:
+            node = node[p]
+        del node[path[-1]]
+
+    return mutate
+
+
+def _rename_key(path: tuple[Any, ...], old: str, new: str) -> Mutation:
+    def mutate(d: dict[str, Any], _tmp: Path) -> None:
+        node: Any = d
+        for p in path:
+            node = node[p]
+        node[new] = node.pop(old)
+
+    return mutate
+
+
+def _carbon_file(content: str) -> Mutation:
+    def mutate(d: dict[str, Any], tmp: Path) -> None:
+        (tmp / "grid.csv").write_text(content, encoding="utf-8")
+        d["hubs"][0]["grid"] = {"zone": "XX", "carbon": "file", "carbon_file": "grid.csv"}
+
+    return mutate
+
+
+_HEADER = (
+    "Datetime (UTC),Country,Zone Name,Zone Id,Carbon Intensity gCO₂eq/kWh (direct),"
+    "Carbon Intensity gCO₂eq/kWh (LCA),Low Carbon Percentage,Renewable Percentage\n"
+)
+_ROWS = [f"2023-01-01 {h:02d}:00:00,X,X,X,300.5,350.1,40,30\n" for h in range(24)]
+_BAD_ROWS = list(_ROWS)
+_BAD_ROWS[4] = "2023-01-01 04:00:00,X,X,X,lots,350.1,40,30\n"  # file line 6
+
+# (case id, mutation, expected fragments of the single message)
+CASES: list[tuple[str, Mutation, list[str]]] = [
+    (
+        "negative-capacity",
+        _set("hubs", 1, "pools", 0, "devices", value=-8),
+        ["hubs[1].pools[0].devices: must be > 0 (got -8)"],
+    ),
+    (
+        "unknown-pool-kind",
+        _set("hubs", 0, "pools", 0, "kind", value="gpu"),
+        ["hubs[0].pools[0].kind", "'general', 'ai', 'hpc' or 'quantum'", "'gpu'"],
+    ),
+    (
+        "unknown-zone",
+        _set("hubs", 1, "grid", "zone", value="CN-SHH"),
+        ["hubs[1].grid.zone", "unknown zone 'CN-SHH'", "did you mean 'CN-SH'"],
+    ),
+    (
+        "latitude-out-of-range",
+        _set("hubs", 0, "lat", value=95.0),
+        ["hubs[0].lat: must be <= 90 (got 95.0)"],
+    ),
+    (
+        "missing-data-file",
+        _set("hubs", 0, "grid", value={"zone": "DE", "carbon": "file", "carbon_file": "no.csv"}),
+        ["hubs[0].grid.carbon_file", "data file not found", "no.csv"],
+    ),
+    (
+        "malformed-csv-row",
+        _carbon_file(_HEADER + "".join(_BAD_ROWS)),
+        ["grid.csv:6", "(direct)", "lots"],
+    ),
+    (
+        "empty-csv",
+        _carbon_file(""),
+        ["grid.csv", "empty"],
+    ),
+    ("duplicate-hub-id", _set("hubs", 1, "id", value="west"), ["hubs[1].id", "duplicate hub id"]),
+    (
+        "link-to-unknown-hub",
+        _set(
+            "links",
+            value=[{"a": "beijing", "b": "wset", "latency_ms": 5, "bandwidth_gbps": 10}],
+        ),
+        ["links[0].b", "unknown hub or region 'wset'", "did you mean 'west'"],
+    ),
+    (
+        "unknown-key",
+        _rename_key(("hubs", 0), "pue_target", "pue_targt"),
+        ["hubs[0].pue_targt", "unknown key 'pue_targt'", "did you mean 'pue_target'"],
+    ),
+    ("missing-field", _delete("hubs", 0, "pools"), ["hubs[0].pools: required field is missing"]),
+    ("bad-slot-length", _set("time", "dt_h", value=0.3), ["time.dt_h: must be 1, 0.5 or 0.25"]),
+    ("start-not-utc", _set("time", "start", value="2023-01-01T00:00:00+08:00"), ["time.start"]),
+    (
+        "pue-max-below-min",
+        _set("hubs", 0, "pue", value={"pue_min": 1.3, "pue_max": 1.1}),
+        ["hubs[0].pue.pue_max: must be >= pue_min 1.3"],
+    ),
+    (
+        "battery-energy-without-power",
+        _set("hubs", 0, "assets", "battery_mw", value=0),
+        ["hubs[0].assets.battery_mw", "both"],
+    ),
+    (
+        "unknown-tariff",
+        _set("hubs", 1, "grid", "tou", value="solar-valey"),
+        ["hubs[1].grid.tou", "did you mean 'solar-valley'"],
+    ),
+    (
+        "unknown-turbine",
+        _set("hubs", 0, "assets", "turbine_type", value="E-126/420"),
+        ["hubs[0].assets.turbine_type", "unknown turbine type"],
+    ),
+    (
+        "text-for-a-number",
+        _set("hubs", 0, "pools", 0, "devices", value="many"),
+        ["hubs[0].pools[0].devices: must be a whole number (got 'many')"],
+    ),
+    (
+        "negative-wind",
+        _set("hubs", 0, "assets", "wind_mw", value=-1),
+        ["hubs[0].assets.wind_mw: must be >= 0 (got -1)"],
+    ),
+    (
+        "planned-kw-reversed",
+        _set(
+            "hubs",
+            0,
+            "planned",
+            value=[
+                {
+                    "name": "c",
+                    "kind": "ai",
+                    "cabinets": 664,
+                    "cabinet_kw_min": 30,
+                    "cabinet_kw_max": 24,
+                    "pflops": 20000,
+                }
+            ],
+        ),
+        ["hubs[0].planned[0].cabinet_kw_max: must be >= cabinet_kw_min 30"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "mutate", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_bad_scenario_gives_one_clear_message(
+    case: str,
+    mutate: Mutation,
+    fragments: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GREENDISPATCH_DATA", raising=False)
+    data = small_scenario()
+    mutate(data, tmp_path)
+    path = write_yaml(tmp_path / f"{case}.yaml", data)
+    code, out, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, err
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+
+
+def test_message_names_the_line_of_the_bad_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (Path(__file__).parent / "bad-devices.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    expected_line = next(i for i, ln in enumerate(text.splitlines(), 1) if "devices: -8" in ln)
+    assert code == 2
+    assert f"{path}:{expected_line}: hubs[2].pools[0].devices: must be > 0 (got -8)" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("name: x\nhubs: [\n", "not valid YAML"),
+        ("", "the file is empty"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("name: a\nname: b\nhubs: []\n", "name: duplicate key"),
+    ],
+    ids=["yaml-syntax", "empty-file", "top-level-list", "duplicate-key"],
+)
+def test_unreadable_files(
+    text: str,
+    fragment: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_several_problems_are_all_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = small_scenario()
+    data["hubs"][0]["lat"] = 100
+    data["hubs"][1]["pools"][0]["devices"] = 0
+    path = write_yaml(tmp_path / "two.yaml", data)
+    code, _, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 2
+    assert "hubs[0].lat" in err and "hubs[1].pools[0].devices" in err
+
+
+def test_missing_scenario_file_and_unknown_name(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run_cli(["scenario", "show", "nowhere/s.yaml"], capsys, monkeypatch)
+    assert code == 2 and "file not found" in err
+    code, _, err = run_cli(["scenario", "show", "china-hub"], capsys, monkeypatch)
+    assert code == 2 and "did you mean 'china-hubs'" in err
+
+
+def test_valid_small_scenario_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_yaml(tmp_path / "ok.yaml", small_scenario())
+    code, out, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 0, err
+    assert "ok" in out and "2 hubs" in out
