@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,10 @@ import pytest
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The shared real data files, read in place: ``../shared/data`` relative to the repository.
-
-    This file sits in ``tests/``, so the repository is ``parents[1]`` (a test module in
-    ``tests/signals/`` would use ``parents[2]``).
-    """
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip(f"shared data directory not found at {path}")
+    """The shared real data files, read in place: ``$GREENDISPATCH_DATA`` or ``../shared/data``
+    relative to the repository. Missing data is a failure, never a skip."""
+    env = os.environ.get("GREENDISPATCH_DATA")
+    path = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not (path / "grid-2023").is_dir():
+        pytest.fail(f"shared data folder not found at {path} (set GREENDISPATCH_DATA)")
     return path
