@@ -80,3 +80,38 @@ def small_scenario() -> dict[str, Any]:
 def write_yaml(path: Path, data: Any) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def make_jobs(n: int, regions: tuple[str, ...] = ("beijing",), **cols: Any) -> Any:
+    """A JobTable of ``n`` jobs with defaults (1 ai device, 1 h, submit 0, 24 h slack)."""
+    import numpy as np
+
+    from greendispatch.workload.jobs import JobTable
+
+    base: dict[str, Any] = {
+        "job_id": np.arange(n),
+        "tenant": np.zeros(n),
+        "kind": np.zeros(n),
+        "pool": np.ones(n),
+        "devices": np.ones(n),
+        "duration_h": np.ones(n),
+        "submit_h": np.zeros(n),
+        "interruptible": np.zeros(n, dtype=bool),
+        "checkpoint_h": np.zeros(n),
+        "data_gb": np.zeros(n),
+        "origin": np.zeros(n),
+        "max_latency_ms": np.full(n, np.inf),
+        "allowed_set": np.full(n, -1),
+        "device_type": np.full(n, -1),
+    }
+    base.update(
+        {
+            k: np.broadcast_to(np.asarray(v), (n,)).copy()
+            for k, v in cols.items()
+            if k not in ("allowed_sets", "device_types", "tenants")
+        }
+    )
+    if "deadline_h" not in cols:
+        base["deadline_h"] = base["submit_h"] + base["duration_h"] + 24.0
+    meta = {k: cols[k] for k in ("allowed_sets", "device_types", "tenants") if k in cols}
+    return JobTable(**base, regions=regions, **meta)

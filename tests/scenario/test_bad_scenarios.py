@@ -139,6 +139,16 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ["hubs[0].pools[0].devices: must be a whole number (got 'many')"],
     ),
     (
+        "negative-flat-price",
+        _set("hubs", 1, "grid", "flat_price_per_mwh", value=-5),
+        ["hubs[1].grid.flat_price_per_mwh: must be >= 0 (got -5)"],
+    ),
+    (
+        "unknown-turbine-without-wind",
+        _set("hubs", 1, "assets", value={"turbine_type": "nope"}),
+        ["hubs[1].assets.turbine_type", "unknown turbine type 'nope'"],
+    ),
+    (
         "negative-wind",
         _set("hubs", 0, "assets", "wind_mw", value=-1),
         ["hubs[0].assets.wind_mw: must be >= 0 (got -1)"],

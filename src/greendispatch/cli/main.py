@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from greendispatch.errors import GreenDispatchError, ScenarioError
+from greendispatch.errors import GreenDispatchError, InputError, Problem
 from greendispatch.scenario.dump import dump_scenario
 from greendispatch.scenario.loader import (
     DEFAULT_SCENARIO,
@@ -104,9 +105,14 @@ def scenario_validate(
     s = loaded.scenario
     out_console.print(
         f"[green]ok[/green]: {loaded.source}: scenario '{s.name}' with {len(s.hubs)} hubs, "
-        f"{len(s.regions)} demand regions, {s.time.days} days of {s.time.dt_h:g} h slots",
+        f"{_n(len(s.regions), 'demand region')}, {_n(s.time.days, 'day')} of {s.time.dt_h:g} h "
+        "slots",
         highlight=False,
     )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @scenario_app.command("export")
@@ -125,7 +131,9 @@ def scenario_export(
         sys.stdout.write(text)
         return
     if output.exists() and output.is_dir():
-        raise ScenarioError(f"--output {output} is a folder; expected a file name")
+        raise InputError(
+            Problem("--output", None, "", f"{output} is a folder; expected a file name")
+        )
     output.write_text(text, encoding="utf-8")
     err_console.print(f"wrote {output}")
 
@@ -144,27 +152,156 @@ def signals_cmd(
     err_console.print(f"built signals in {dt:.2f} s; wrote {csv_path} and {meta_path}")
 
 
+TRACE_FORMATS = ("alibaba", "gaia", "azure-llm")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Built-in name or YAML file.")
+    ] = DEFAULT_SCENARIO,
+    policy: Annotated[str, typer.Option("--policy", "-p", help="all or NAME[,NAME...].")] = "all",
+    days: Annotated[
+        int | None, typer.Option("--days", help="Days to simulate (default: the scenario's).")
+    ] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", help="Generate N synthetic jobs.")] = None,
+    trace: Annotated[
+        Path | None, typer.Option("--trace", help="Read jobs from a trace file.")
+    ] = None,
+    trace_format: Annotated[
+        str | None, typer.Option("--trace-format", help="alibaba|gaia|azure-llm")
+    ] = None,
+    forecast: Annotated[
+        str, typer.Option("--forecast", help="perfect|noisy:SIGMA|persistence")
+    ] = "perfect",
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")] = False,
+    carbon_weight: Annotated[
+        float, typer.Option("--carbon-weight", help="green-first: 1 = carbon only, 0 = cost only.")
+    ] = 1.0,
+    utilisation: Annotated[
+        float, typer.Option("--utilisation", help="Target utilisation of generated jobs.")
+    ] = 0.5,
+    slack_h: Annotated[
+        float | None, typer.Option("--slack-h", help="Slack of trace jobs (h).")
+    ] = None,
+    no_tables: Annotated[
+        bool, typer.Option("--no-tables", help="Skip the per-job and per-hub-slot CSV files.")
+    ] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
+    from greendispatch.sim.runner import SimulationRequest
+
+    if trace is not None and jobs is not None:
+        raise InputError("give either --jobs N or --trace PATH, not both")
+    if trace_format is not None and trace_format not in TRACE_FORMATS:
+        raise InputError(
+            f"--trace-format: expected one of {', '.join(TRACE_FORMATS)} (got {trace_format!r})"
+        )
+    if not 0.0 <= carbon_weight <= 1.0:
+        raise InputError(f"--carbon-weight must be in [0, 1] (got {carbon_weight})")
+    if not 0.0 < utilisation <= 1.0:
+        raise InputError(f"--utilisation must be in (0, 1] (got {utilisation})")
+    req = SimulationRequest(
+        scenario=scenario,
+        policies=policy,
+        days=days,
+        n_jobs=jobs if trace is None else None,
+        trace=trace,
+        trace_format=trace_format,
+        forecast=forecast,
+        seed=seed,
+        carbon_weight=carbon_weight,
+        utilisation=utilisation,
+        slack_h=slack_h,
+        data_dir=resolve_data_dir(data_dir),
+        out=out,
+        write_tables=not no_tables,
+    )
+    if req.n_jobs is None and req.trace is None:
+        req = dataclasses.replace(req, n_jobs=10_000)
+    _run_simulation(req, quiet=as_json)
+
+
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    jobs: Annotated[int, typer.Option("--jobs", help="Synthetic jobs to dispatch.")] = 20_000,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """The main job on the default scenario: summary table and a year of signals in --out."""
+    """The main job: a year of china-hubs under every policy; table printed, report written."""
     from greendispatch.cli.render import print_summary
     from greendispatch.report.summary import scenario_summary
-    from greendispatch.signals.io import write_signals
+    from greendispatch.sim.runner import SimulationRequest
 
-    loaded, signals, dt = _load_with_signals(DEFAULT_SCENARIO, data_dir)
-    summary = scenario_summary(loaded.scenario, signals)
-    print_summary(out_console, summary)
-    csv_path, meta_path = write_signals(signals, out, loaded.scenario.name)
-    (out / f"{loaded.scenario.name}-summary.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8"
+    req = SimulationRequest(
+        scenario=DEFAULT_SCENARIO,
+        policies="all",
+        n_jobs=jobs,
+        forecast="noisy:0.1",
+        data_dir=resolve_data_dir(data_dir),
+        out=out,
     )
-    out_console.print(
-        f"signals built in {dt:.2f} s; wrote {csv_path}, {meta_path} and the summary JSON",
-        highlight=False,
+    sim = _run_simulation(
+        req,
+        quiet=False,
+        before=lambda s: print_summary(out_console, scenario_summary(s.loaded.scenario, s.signals)),
     )
+    del sim
+
+
+def _run_simulation(req, *, quiet: bool, before=None):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from greendispatch.cli.render import print_results
+    from greendispatch.sim.runner import prepare, results_document, run_policies, write_outputs
+
+    with err_console.status("loading scenario, signals and jobs...") if not quiet else _null():
+        sim = prepare(req)
+    if before is not None and not quiet:
+        before(sim)
+    if quiet:
+        run_policies(sim, req)
+    else:
+        with Progress(
+            TextColumn("[bold]{task.description:>14}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as bar:
+            tasks = {}
+
+            def factory(name: str):
+                tasks[name] = bar.add_task(name, total=sim.signals.grid.n_slots)
+                return lambda done, total: bar.update(tasks[name], completed=done)
+
+            run_policies(sim, req, progress=factory)
+    doc = results_document(sim, req)
+    with err_console.status("writing results...") if not quiet else _null():
+        written = write_outputs(sim, req, doc)
+    if quiet:
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_results(out_console, doc)
+        if written:
+            out_console.print(
+                f"wrote {len(written)} files to {req.out}/ (results.json, report.html, tables)",
+                highlight=False,
+            )
+    return sim
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def main() -> None:

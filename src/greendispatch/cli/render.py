@@ -99,3 +99,42 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         console.print(
             f"modelled signals: {', '.join(modelled)} (see sources in --json)", highlight=False
         )
+
+
+_COLUMNS = [
+    ("policy", None, ""),
+    ("carbon t", "carbon_t", ",.1f"),
+    ("energy MWh", "energy_mwh", ",.0f"),
+    ("cost", "cost", ",.0f"),
+    ("green %", "green_share", ".1%"),
+    ("CFE %", "cfe_share", ".1%"),
+    ("curtailed MWh", "curtailed_mwh", ",.0f"),
+    ("wait mean h", "wait_mean_h", ".2f"),
+    ("wait p95 h", "wait_p95_h", ".2f"),
+    ("missed", "deadline_misses", ",d"),
+    ("latency viol.", "latency_violations", ",d"),
+    ("data TB", "data_moved_tb", ",.1f"),
+    ("run s", "runtime_s", ".2f"),
+]
+
+
+def print_results(console: Console, doc: dict[str, Any]) -> None:
+    """Comparison table of the policies in a results document."""
+    cfg = doc["config"]
+    t = Table(
+        title=(
+            f"{doc['scenario']}: {cfg['jobs']:,} jobs, {cfg['days']} days, forecast "
+            f"{cfg['forecast']}, seed {cfg['seed']} — carbon {doc['carbon_basis'].split(':')[0]}"
+        )
+    )
+    for title, _, _ in _COLUMNS:
+        t.add_column(title, justify="left" if title == "policy" else "right")
+    base = doc["policies"].get("baseline")
+    for name, m in doc["policies"].items():
+        cells = [name]
+        for _, key, fmt in _COLUMNS[1:]:
+            cells.append(format(m[key], fmt))
+        if base is not None and name != "baseline" and base["carbon_t"] > 0:
+            cells[1] += f" ({m['carbon_t'] / base['carbon_t'] - 1:+.1%})"
+        t.add_row(*cells)
+    console.print(t)

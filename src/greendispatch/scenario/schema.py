@@ -70,7 +70,7 @@ class GridIn(_Strict):
     price_file: str | None = None
     weather_file: str | None = None
     tou: str = "default"
-    flat_price_per_mwh: float = 500.0
+    flat_price_per_mwh: NonNegFloat = 500.0
     currency: str = Field(default="CNY", min_length=3, max_length=3)
     utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = 8.0
     renewable_base_share: Share = 0.15

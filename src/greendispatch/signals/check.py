@@ -38,13 +38,13 @@ def signal_input_problems(loaded: LoadedScenario, data_dir: Path | None) -> list
                 f"unknown time-of-use preset '{g.tou}' (expected one of {', '.join(presets)})"
                 f"{suggest(g.tou, presets)}",
             )
-        if h.assets.wind_mw > 0:
-            turbines = turbines or available_turbine_types()
-            t = h.assets.turbine_type
-            if t not in turbines:
-                add(
-                    ("hubs", i, "assets", "turbine_type"),
-                    f"unknown turbine type '{t}' (not in windpowerlib's turbine library)"
-                    f"{suggest(t, turbines)}",
-                )
+        # The wind curve is computed for every hub, with wind or not.
+        turbines = turbines or available_turbine_types()
+        t = h.assets.turbine_type
+        if t not in turbines:
+            add(
+                ("hubs", i, "assets", "turbine_type"),
+                f"unknown turbine type '{t}' (not in windpowerlib's turbine library)"
+                f"{suggest(t, turbines)}",
+            )
     return out + data_file_problems(loaded, data_dir)

@@ -508,7 +508,8 @@ def _local_to_utc(
         skipped = before_gap.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna().any()
         repeated = (ambiguous & local.duplicated(keep=False)).any()
         n_odd = int(either.sum())
-        wall = not nonexistent.any() and (repeated or skipped or not has_offset)
+        # Without a stated offset the only reading left is wall-clock time in the zone.
+        wall = not has_offset or (not nonexistent.any() and (repeated or skipped))
     if wall:
         try:
             aware = local.tz_localize(zone, ambiguous="infer", nonexistent="shift_forward")

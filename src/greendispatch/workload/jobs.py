@@ -38,7 +38,8 @@ class JobTable:
     - ``kind``: code into :data:`JOB_KINDS`; ``pool``: code into :data:`POOL_KINDS`
     - ``tenant``: code into ``tenants``; ``origin``: code into ``regions`` (demand region ids)
     - ``allowed_set``: code into ``allowed_sets`` (tuples of hub ids), or ANY (-1) for any hub
-    - ``device_type``: code into ``device_types`` (a pool's device_model must equal it), or ANY
+    - ``device_type``: code into ``device_types``, or ANY; an entry ``"A|B"`` means a pool whose
+      device_model is A or B
     - ``max_latency_ms``: ``inf`` when the job has no latency limit
     """
 
@@ -99,9 +100,7 @@ class JobTable:
     def take(self, index: np.ndarray) -> JobTable:
         """The jobs at ``index`` (integer positions or a boolean mask), same code tables."""
         cols = {name: getattr(self, name)[index] for name in self._DTYPES}
-        meta = {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name not in self._DTYPES
-        }
+        meta = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self._DTYPES}
         return JobTable(**cols, **meta)
 
     def sorted_by_submit(self) -> JobTable:

@@ -1,0 +1,98 @@
+"""The Policy protocol: one verb, ``scores``. The engine does masking, capacity and booking.
+
+Each scheduling cycle (one slot) works on a frozen snapshot of forecasts (:class:`SlotView`);
+for each arriving job (:class:`JobView`) a policy scores every (hub, start offset) candidate;
+lower is better and ``inf`` means "not a candidate". The engine admits the best candidate that
+has capacity, books it (a reservation of future capacity) and moves to the next job.
+Policies that can split interruptible work also give per-slot scores (:class:`SlotScorer`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass
+class SlotView:
+    """Forecasts issued at slot ``t`` for slots ``t .. t+W-1``, shape (H, W); never actuals
+    beyond ``t`` unless the forecast is ``perfect``.
+
+    ``surplus_mw`` is forecast green supply (own wind + solar + contracted) minus the facility
+    load already booked; the engine lowers it as it books jobs in this cycle.
+    """
+
+    t: int
+    dt_h: float
+    ci: np.ndarray
+    pue: np.ndarray
+    price: np.ndarray
+    green_mw: np.ndarray
+    surplus_mw: np.ndarray
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def width(self) -> int:
+        return self.ci.shape[1]
+
+    @property
+    def ci_pue(self) -> np.ndarray:
+        """Forecast g CO2 per kWh of IT energy (intensity x PUE), (H, W)."""
+        if "ci_pue_slot" not in self._cache:
+            self._cache["ci_pue_slot"] = self.ci * self.pue
+        return self._cache["ci_pue_slot"]
+
+    def cumsum(self, name: str) -> np.ndarray:
+        """Cumulative sums with a leading 0 (H, W+1) of ``ci_pue`` or ``price_pue`` per MW."""
+        if name not in self._cache:
+            base = {"ci_pue": self.ci, "price_pue": self.price}[name] * self.pue
+            cs = np.zeros((base.shape[0], base.shape[1] + 1))
+            np.cumsum(base, axis=1, out=cs[:, 1:])
+            self._cache[name] = cs
+        return self._cache[name]
+
+
+@dataclass
+class JobView:
+    """One job as a policy sees it, relative to the cycle's slot ``t``.
+
+    ``d`` slots to run; start offsets ``l`` in ``0 .. L-1`` (start slot ``t + l``) finish by the
+    deadline; ``es[h]`` is the earliest offset at hub ``h`` (data transfer); ``allowed`` the hubs
+    it may use (residency, device type, latency, capacity); ``rank`` the hubs' latency rank from
+    the job's origin (0 = nearest, its home hub); ``marginal_mw`` the extra IT power (MW) it adds
+    at each hub (devices x kW x (1 - idle share)); ``full_mw`` its full IT draw.
+    """
+
+    index: int
+    d: int
+    L: int
+    es: np.ndarray
+    allowed: np.ndarray
+    rank: np.ndarray
+    home: int
+    marginal_mw: np.ndarray
+    full_mw: np.ndarray
+    interruptible: bool
+
+
+def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:
+    """Sums over ``d`` consecutive slots for each start offset ``0..L-1``: (H, L)."""
+    return cs[:, d : d + L] - cs[:, :L]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Scores each (hub, start offset) candidate of a job; lower is better, inf excluded."""
+
+    name: str
+
+    def scores(self, job: JobView, slot: SlotView) -> np.ndarray: ...
+
+
+@runtime_checkable
+class SlotScorer(Protocol):
+    """A policy that may split interruptible jobs: the cost of running in each slot, (H, W)."""
+
+    def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray: ...

@@ -1,0 +1,397 @@
+"""The time-stepped engine: arrivals, policy calls, capacity booking, then energy accounting.
+
+Each slot ``t`` is one scheduling cycle: the jobs released in it are taken in submit order; the
+policy scores their candidates on the forecasts issued at ``t``; the engine admits the best
+candidate with free capacity for every slot it needs and books it (so capacity is reserved for
+future starts). A job that cannot finish inside its window starts as early as it can after that
+and is counted as a deadline miss (or stays unplaced if nothing fits before the horizon ends).
+When all slots are done the booked device load gives IT and facility load per hub-slot, and the
+energy module serves it (own wind/solar, battery, contracted green, grid).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from greendispatch.dispatch.base import JobView, Policy, SlotScorer, SlotView
+from greendispatch.energy.supply import BatteryParams, SupplyResult, serve_load
+from greendispatch.errors import InputError
+from greendispatch.signals.build import Signals
+from greendispatch.signals.forecast import make_forecaster
+from greendispatch.sim.network import NetworkArrays
+from greendispatch.workload.jobs import ANY, JobTable
+
+Progress = Callable[[int, int], None]
+_EPS = 1e-9
+MAX_CHECKS = 4  # best candidates tried one by one before a full feasibility scan
+LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
+
+
+@dataclass(frozen=True)
+class Placements:
+    """Per job (in the table's order): hub (-1 unplaced), first slot, slots run, and flags.
+
+    Split (interruptible) jobs list their slots in ``split_slots``; ``segments`` counts the
+    pieces a job ran in (1 for contiguous).
+    """
+
+    hub: np.ndarray
+    start: np.ndarray
+    n_slots: np.ndarray
+    segments: np.ndarray
+    missed: np.ndarray
+    latency_violation: np.ndarray
+    data_moved_gb: np.ndarray
+    split_slots: dict[int, np.ndarray]
+
+
+@dataclass(frozen=True)
+class SimRun:
+    """One policy's run: placements, device load, energy supply and timing."""
+
+    policy: str
+    jobs: JobTable
+    net: NetworkArrays
+    signals: Signals
+    placements: Placements
+    busy: np.ndarray  # (H, K, T) devices booked
+    it_mw: np.ndarray  # (H, T)
+    supply: SupplyResult
+    runtime_s: float
+
+
+class _Forecasts:
+    """One forecaster over the stacked series policies see (intensity, PUE, green supply,
+    price): one random stream per issue slot, so noisy errors are independent across series
+    and hubs but drawn in a single call."""
+
+    def __init__(self, signals: Signals, net: NetworkArrays, spec: str, seed: int):
+        spd = round(24 / signals.grid.dt_h)
+        green = (
+            signals.wind_pu * net.wind_mw[:, None]
+            + signals.solar_pu * net.solar_mw[:, None]
+            + net.contracted_mw[:, None]
+        )
+        self.n_h = net.n_hubs
+        stacked = np.concatenate(
+            [signals.ci_g_per_kwh, signals.pue, green, signals.price_per_mwh], axis=0
+        )
+        # Prices can be negative: forecast them relative to a positive offset, then shift back.
+        self.offset = float(max(0.0, -signals.price_per_mwh.min()) + 1.0)
+        stacked[3 * self.n_h :] += self.offset
+        self.f = make_forecaster(spec, stacked, seed=seed, slots_per_day=spd)
+
+    def slot_view(self, t: int, width: int, dt_h: float, booked_mw: np.ndarray) -> SlotView:
+        fc = self.f.forecast(t, width)
+        n = self.n_h
+        ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n : 3 * n]
+        price = fc[3 * n :] - self.offset
+        return SlotView(t, dt_h, ci, pue, price, green, green - booked_mw * pue)
+
+
+def simulate(
+    jobs: JobTable,
+    signals: Signals,
+    net: NetworkArrays,
+    policy: Policy,
+    *,
+    forecast: str = "perfect",
+    seed: int = 0,
+    batteries: BatteryParams | None = None,
+    progress: Progress | None = None,
+) -> SimRun:
+    """Run one policy over the scenario's slots; deterministic for the same inputs and seed."""
+    t0 = time.perf_counter()
+    grid = signals.grid
+    n_t, dt = grid.n_slots, grid.dt_h
+    n_h = net.n_hubs
+    if jobs.regions and tuple(jobs.regions) != net.region_ids:
+        raise InputError(
+            f"jobs use demand regions {list(jobs.regions)} but the scenario has "
+            f"{list(net.region_ids)}"
+        )
+    fc = _Forecasts(signals, net, forecast, seed)
+    free = np.repeat(net.cap[:, :, None], n_t, axis=2).astype(np.int32)
+    marg_kw = net.kw * (1.0 - net.idle)  # (H, K) extra kW per busy device
+    idle_mw = net.idle_it_mw()  # (H,)
+
+    n = len(jobs)
+    hub = np.full(n, -1, dtype=np.int32)
+    start = np.full(n, -1, dtype=np.int32)
+    n_slots = np.zeros(n, dtype=np.int32)
+    segments = np.zeros(n, dtype=np.int16)
+    missed = np.zeros(n, dtype=bool)
+    lat_viol = np.zeros(n, dtype=bool)
+    moved = np.zeros(n, dtype=np.float64)
+    split: dict[int, np.ndarray] = {}
+
+    release = np.clip(np.ceil(jobs.submit_h / dt - _EPS), 0, None).astype(np.int64)
+    dslots = np.maximum(1, np.ceil(jobs.duration_h / dt - _EPS)).astype(np.int64)
+    dead = np.minimum(np.floor(jobs.deadline_h / dt + _EPS), n_t).astype(np.int64)
+    order = np.lexsort((jobs.submit_h, release))
+    bounds = np.searchsorted(release[order], np.arange(n_t + 1))
+    rank = np.argsort(np.argsort(net.latency_ms, axis=1), axis=1) if net.region_ids else None
+    allowed_cache: dict[tuple[int, int, int, int, float], tuple[np.ndarray, bool]] = {}
+    scorer = policy if isinstance(policy, SlotScorer) else None
+    step = max(1, n_t // 200)
+
+    has_regions = bool(net.region_ids)
+    min_cap = net.cap.min(axis=0)  # (K,) smallest pool of each kind across hubs
+    zeros_h = np.zeros(n_h, dtype=np.int64)
+    home_of = net.home_hub if has_regions else np.zeros(1, dtype=np.int64)
+    rank_of = rank if rank is not None else np.arange(n_h)[None, :]
+
+    def allowed_mask(j: int, k: int, origin: int) -> tuple[np.ndarray, bool]:
+        """Hubs job ``j`` may use, and whether its latency limit had to be broken."""
+        key = (
+            int(jobs.allowed_set[j]),
+            int(jobs.device_type[j]),
+            k,
+            origin,
+            float(jobs.max_latency_ms[j]),
+        )
+        hit = allowed_cache.get(key)
+        if hit is None:
+            mask = net.cap[:, k] > 0
+            if key[0] != ANY:
+                ok = set(jobs.allowed_sets[key[0]])
+                mask &= np.array([h in ok for h in net.hub_ids])
+            if key[1] != ANY:
+                # "A|B" means any of these device models.
+                wanted = set(jobs.device_types[key[1]].split("|"))
+                mask &= np.array([bool(wanted & net.models[h][k]) for h in range(n_h)])
+            violated = False
+            if has_regions and np.isfinite(key[4]):
+                lat_ok = net.latency_ms[origin] <= key[4]
+                if np.any(mask) and not np.any(mask & lat_ok):
+                    # No hub meets the latency limit: the nearest allowed hub, flagged.
+                    near = int(np.argmin(np.where(mask, net.latency_ms[origin], np.inf)))
+                    mask = np.zeros(n_h, dtype=bool)
+                    mask[near] = True
+                    violated = True
+                else:
+                    mask &= lat_ok
+            hit = allowed_cache[key] = (mask, violated)
+        return hit
+
+    def book(j: int, h: int, k: int, slots: np.ndarray | slice, sv: SlotView, mw: float) -> None:
+        free[h, k, slots] -= jobs.devices[j]
+        if isinstance(slots, slice):
+            lo, hi = slots.start - sv.t, min(slots.stop - sv.t, sv.width)
+            if lo < sv.width:
+                sv.surplus_mw[h, lo:hi] -= mw * sv.pue[h, lo:hi]
+        else:
+            rel = slots[slots - sv.t < sv.width] - sv.t
+            sv.surplus_mw[h, rel] -= mw * sv.pue[h, rel]
+
+    for t in range(n_t):
+        lo_i, hi_i = bounds[t], bounds[t + 1]
+        if progress is not None and t % step == 0:
+            progress(t, n_t)
+        if lo_i == hi_i:
+            continue
+        batch = order[lo_i:hi_i]
+        width = int(min(n_t - t, max(1, (dead[batch] - t).max())))
+        busy_w = net.cap[:, :, None] - free[:, :, t : t + width]
+        booked_mw = (busy_w * marg_kw[:, :, None]).sum(axis=1) / 1000.0 + idle_mw[:, None]
+        sv = fc.slot_view(t, width, dt, booked_mw)
+        for j in batch:
+            j = int(j)
+            k = int(jobs.pool[j])
+            d = int(dslots[j])
+            nd = int(jobs.devices[j])
+            origin = int(jobs.origin[j]) if has_regions else 0
+            mask, lat_viol[j] = allowed_mask(j, k, origin)
+            if nd > min_cap[k]:
+                mask = mask & (net.cap[:, k] >= nd)
+            home = int(home_of[origin])
+            jrank = rank_of[origin]
+            if has_regions and jobs.data_gb[j] > 0:
+                delay_h = jobs.data_gb[j] * 8.0 / (net.bw_gbps[origin] * 3600.0)
+                delay_h[home] = 0.0
+                es = np.ceil(delay_h / dt - _EPS).astype(np.int64)
+            else:
+                es = zeros_h
+            if not np.any(mask):
+                missed[j] = True
+                continue
+            mw = nd * marg_kw[:, k] / 1000.0
+            L = int(dead[j] - d - t + 1)
+            jv = JobView(
+                j,
+                d,
+                max(L, 0),
+                es,
+                mask,
+                jrank,
+                home,
+                mw,
+                nd * net.kw[:, k] / 1000.0,
+                bool(jobs.interruptible[j]),
+            )
+            placed = False
+            if L > 0 and jv.interruptible and scorer is not None and d > 1:
+                placed = _place_split(
+                    jv,
+                    sv,
+                    scorer,
+                    free,
+                    k,
+                    nd,
+                    jobs.checkpoint_h[j],
+                    dt,
+                    int(dead[j]),
+                    hub,
+                    start,
+                    n_slots,
+                    segments,
+                    split,
+                    book,
+                )
+            if not placed and L > 0:
+                placed = _place_contiguous(
+                    jv, sv, policy, free, k, nd, hub, start, n_slots, segments, book
+                )
+            if not placed:
+                missed[j] = True
+                _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book)
+            if hub[j] >= 0 and has_regions and hub[j] != home:
+                moved[j] = jobs.data_gb[j]
+    if progress is not None:
+        progress(n_t, n_t)
+
+    busy = (net.cap[:, :, None] - free).astype(np.int32)
+    it_mw = (busy * marg_kw[:, :, None]).sum(axis=1) / 1000.0 + idle_mw[:, None]
+    facility = it_mw * signals.pue * dt
+    bat = batteries if batteries is not None else BatteryParams.from_assets(net.assets)
+    supply = serve_load(
+        facility,
+        signals.wind_pu * net.wind_mw[:, None] * dt,
+        signals.solar_pu * net.solar_mw[:, None] * dt,
+        np.broadcast_to(net.contracted_mw[:, None] * dt, facility.shape).copy(),
+        bat,
+        signals.ci_g_per_kwh,
+        np.median(signals.ci_g_per_kwh, axis=1),
+        dt_h=dt,
+    )
+    placements = Placements(hub, start, n_slots, segments, missed, lat_viol, moved, split)
+    return SimRun(
+        policy.name, jobs, net, signals, placements, busy, it_mw, supply, time.perf_counter() - t0
+    )
+
+
+def _place_contiguous(jv, sv, policy, free, k, nd, hub, start, n_slots, segments, book) -> bool:
+    scores = np.array(policy.scores(jv, sv), dtype=np.float64, copy=True)
+    offs = np.arange(jv.L)
+    scores[~jv.allowed] = np.inf
+    scores[offs[None, :] < jv.es[:, None]] = np.inf
+    flat = scores.ravel()
+    t, d = sv.t, jv.d
+    for _ in range(MAX_CHECKS):
+        idx = int(np.argmin(flat))
+        if not np.isfinite(flat[idx]):
+            return False
+        h, lo = divmod(idx, jv.L)
+        if free[h, k, t + lo : t + lo + d].min() >= nd:
+            _commit(jv, sv, h, t + lo, d, k, hub, start, n_slots, segments, book)
+            return True
+        flat[idx] = np.inf
+    # Full scan: which candidates have the capacity for every slot they need.
+    for h in np.flatnonzero(np.isfinite(scores).any(axis=1)):
+        fit = _window_min(free[h, k, t : t + jv.L + d - 1], d) >= nd
+        scores[h, ~fit] = np.inf
+    idx = int(np.argmin(flat))
+    if not np.isfinite(flat[idx]):
+        return False
+    h, lo = divmod(idx, jv.L)
+    _commit(jv, sv, h, t + lo, d, k, hub, start, n_slots, segments, book)
+    return True
+
+
+def _place_split(
+    jv, sv, scorer, free, k, nd, ckpt_h, dt, dead, hub, start, n_slots, segments, split, book
+) -> bool:
+    """Interruptible work: the cheapest ``d`` slots (plus checkpoint overhead) at one hub."""
+    per = scorer.slot_scores(jv, sv)
+    t, width = sv.t, dead - sv.t
+    best: tuple[float, int, np.ndarray] | None = None
+    for h in np.flatnonzero(jv.allowed):
+        lo = int(jv.es[h])
+        cand = np.arange(lo, width)
+        cand = cand[free[h, k, t + cand] >= nd]
+        sc = per[h, cand]
+        ok = np.isfinite(sc)
+        cand, sc = cand[ok], sc[ok]
+        pick = _cheapest_slots(cand, sc, jv.d, ckpt_h, dt)
+        if pick is None:
+            continue
+        total = float(per[h, pick].sum())
+        if best is None or total < best[0]:
+            best = (total, int(h), pick)
+    if best is None:
+        return False
+    _, h, pick = best
+    slots = pick + t
+    pieces = 1 + int(np.count_nonzero(np.diff(pick) > 1))
+    if pieces == 1:  # one piece needs no resume: exactly d slots
+        _commit(jv, sv, h, int(slots[0]), jv.d, k, hub, start, n_slots, segments, book)
+        return True
+    j = jv.index
+    book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
+    hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
+    split[j] = slots.astype(np.int32)
+    return True
+
+
+def _cheapest_slots(
+    cand: np.ndarray, sc: np.ndarray, d: int, ckpt_h: float, dt: float
+) -> np.ndarray | None:
+    """The cheapest slots giving ``d`` slots of work plus the checkpoint overhead of resuming
+    after each gap; None if there are not enough."""
+    need = d
+    for _ in range(4):
+        if len(cand) < need:
+            return None
+        idx = np.argpartition(sc, need - 1)[:need] if need < len(cand) else np.arange(len(cand))
+        pick = np.sort(cand[idx])
+        pieces = 1 + int(np.count_nonzero(np.diff(pick) > 1))
+        total = d + int(np.ceil((pieces - 1) * ckpt_h / dt - _EPS))
+        if total <= need:
+            return pick
+        need = total
+    return None
+
+
+def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book) -> None:
+    """Earliest start at any allowed hub (nearest first on ties), past the deadline if need be."""
+    t, d = sv.t, jv.d
+    end = min(n_t, t + d + int(LATE_LOOKAHEAD_H / dt))
+    best: tuple[int, int, int] | None = None
+    for h in np.flatnonzero(jv.allowed):
+        s0 = t + int(jv.es[h])
+        if s0 + d > end:
+            continue
+        fit = np.flatnonzero(_window_min(free[h, k, s0:end], d) >= nd)
+        if len(fit):
+            cand = (s0 + int(fit[0]), int(jv.rank[h]), int(h))
+            if best is None or cand < best:
+                best = cand
+    if best is not None:
+        _commit(jv, sv, best[2], best[0], d, k, hub, start, n_slots, segments, book)
+
+
+def _commit(jv, sv, h, s, d, k, hub, start, n_slots, segments, book) -> None:
+    j = jv.index
+    book(j, h, k, slice(s, s + d), sv, float(jv.marginal_mw[h]))
+    hub[j], start[j], n_slots[j], segments[j] = h, s, d, 1
+
+
+def _window_min(arr: np.ndarray, d: int) -> np.ndarray:
+    """Minimum of each window of ``d`` consecutive values (len(arr) - d + 1 windows)."""
+    if len(arr) < d:
+        return np.zeros(0, dtype=arr.dtype)
+    return np.lib.stride_tricks.sliding_window_view(arr, d).min(axis=1)

@@ -1,0 +1,88 @@
+"""The hub network as arrays for the engine: capacity, power per device, latency, bandwidth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from greendispatch.domain import EnergyAssets, Scenario
+from greendispatch.domain.network import latency_matrix_ms, link_table
+from greendispatch.workload.jobs import POOL_KINDS
+
+
+@dataclass(frozen=True)
+class NetworkArrays:
+    """Per hub (H) and pool kind (K = 4, in POOL_KINDS order); per region (R) and hub.
+
+    ``cap`` devices; ``kw`` mean kW per device of that kind at that hub; ``idle`` the idle power
+    share; ``latency_ms``/``bw_gbps`` of the region-to-hub links; ``home_hub`` the nearest hub
+    of each region (where its data lives); ``models`` the device models per (hub, kind).
+    """
+
+    hub_ids: tuple[str, ...]
+    region_ids: tuple[str, ...]
+    cap: np.ndarray
+    kw: np.ndarray
+    idle: np.ndarray
+    models: tuple[tuple[frozenset[str], ...], ...]
+    latency_ms: np.ndarray
+    bw_gbps: np.ndarray
+    home_hub: np.ndarray
+    wind_mw: np.ndarray
+    solar_mw: np.ndarray
+    contracted_mw: np.ndarray
+    assets: tuple[EnergyAssets, ...] = ()
+
+    @property
+    def n_hubs(self) -> int:
+        return len(self.hub_ids)
+
+    def idle_it_mw(self) -> np.ndarray:
+        """IT power (MW) of each hub with every device idle, shape (H,)."""
+        return (self.cap * self.kw * self.idle).sum(axis=1) / 1000.0
+
+
+def network_arrays(scenario: Scenario) -> NetworkArrays:
+    hubs = scenario.hubs
+    n_h, n_k = len(hubs), len(POOL_KINDS)
+    cap = np.zeros((n_h, n_k), dtype=np.int64)
+    kw_sum = np.zeros((n_h, n_k))
+    idle_sum = np.zeros((n_h, n_k))
+    models: list[list[set[str]]] = [[set() for _ in range(n_k)] for _ in range(n_h)]
+    for h, hub in enumerate(hubs):
+        for pool in hub.pools:
+            k = POOL_KINDS.index(pool.kind)
+            cap[h, k] += pool.devices
+            kw_sum[h, k] += pool.devices * pool.kw_per_device
+            idle_sum[h, k] += pool.devices * pool.idle_power_share
+            models[h][k].add(pool.device_model)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kw = np.where(cap > 0, kw_sum / np.maximum(cap, 1), 0.0)
+        idle = np.where(cap > 0, idle_sum / np.maximum(cap, 1), 0.0)
+    regions = scenario.regions
+    lat = latency_matrix_ms(scenario)
+    bw_pairs = {(lk.a, lk.b): lk.bandwidth_gbps for lk in link_table(scenario)}
+    bw_pairs |= {(b, a): v for (a, b), v in bw_pairs.items()}
+    latency = np.array([[lat[(r.id, h.id)] for h in hubs] for r in regions]).reshape(
+        len(regions), n_h
+    )
+    bw = np.array([[bw_pairs[(r.id, h.id)] for h in hubs] for r in regions]).reshape(
+        len(regions), n_h
+    )
+    home = latency.argmin(axis=1) if len(regions) else np.zeros(0, dtype=np.int64)
+    return NetworkArrays(
+        hub_ids=tuple(h.id for h in hubs),
+        region_ids=tuple(r.id for r in regions),
+        cap=cap,
+        kw=kw,
+        idle=idle,
+        models=tuple(tuple(frozenset(m) for m in row) for row in models),
+        latency_ms=latency,
+        bw_gbps=bw,
+        home_hub=home,
+        wind_mw=np.array([h.assets.wind_mw for h in hubs], dtype=np.float64),
+        solar_mw=np.array([h.assets.solar_mw for h in hubs], dtype=np.float64),
+        contracted_mw=np.array([h.assets.contracted_green_mw for h in hubs], dtype=np.float64),
+        assets=tuple(h.assets for h in hubs),
+    )

@@ -1,0 +1,195 @@
+"""Run a simulation request end to end: scenario, signals, jobs, policies, metrics, files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from greendispatch.dispatch.policies import make_policy, policy_names
+from greendispatch.errors import InputError
+from greendispatch.scenario.loader import LoadedScenario, load_scenario
+from greendispatch.signals.build import Signals, build_signals
+from greendispatch.sim.engine import Progress, SimRun, simulate
+from greendispatch.sim.metrics import hub_slots_frame, jobs_frame, run_metrics
+from greendispatch.sim.network import NetworkArrays, network_arrays
+from greendispatch.workload.jobs import JobTable
+
+
+@dataclass(frozen=True)
+class SimulationRequest:
+    """What ``greendispatch simulate`` was asked to do."""
+
+    scenario: str = "china-hubs"
+    policies: str = "all"
+    days: int | None = None
+    n_jobs: int | None = 10_000
+    trace: Path | None = None
+    trace_format: str | None = None
+    forecast: str = "perfect"
+    seed: int | None = None
+    carbon_weight: float = 1.0
+    utilisation: float = 0.5
+    slack_h: float | None = None
+    data_dir: Path | None = None
+    out: Path | None = None
+    write_tables: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Simulation:
+    """Inputs shared by every policy run, and the runs."""
+
+    loaded: LoadedScenario
+    signals: Signals
+    net: NetworkArrays
+    jobs: JobTable
+    notes: list[str]
+    seed: int
+    runs: dict[str, SimRun] = field(default_factory=dict)
+
+
+def with_days(loaded: LoadedScenario, days: int | None) -> LoadedScenario:
+    if days is None:
+        return loaded
+    if days <= 0:
+        raise InputError(f"--days must be > 0 (got {days})")
+    s = loaded.scenario
+    return dataclasses.replace(
+        loaded, scenario=dataclasses.replace(s, time=dataclasses.replace(s.time, days=days))
+    )
+
+
+def prepare(req: SimulationRequest) -> Simulation:
+    """Load the scenario, build its signals and the job set (generated or from a trace)."""
+    policy_names(req.policies)  # fail early on a bad --policy
+    loaded = with_days(load_scenario(req.scenario), req.days)
+    signals = build_signals(loaded, req.data_dir)
+    net = network_arrays(loaded.scenario)
+    seed = loaded.scenario.seed if req.seed is None else req.seed
+    rng = np.random.default_rng(seed)
+    notes: list[str] = []
+    if req.trace is not None:
+        from greendispatch.workload.traces import read_trace
+
+        if req.trace_format is None:
+            raise InputError("--trace needs --trace-format alibaba|gaia|azure-llm")
+        kw: dict[str, Any] = {}
+        if req.slack_h is not None:
+            kw["slack_h"] = req.slack_h
+        jobs, trace_notes = _trace_result(
+            read_trace(req.trace, req.trace_format, loaded.scenario, rng, **kw)
+        )
+        notes += trace_notes
+    else:
+        from greendispatch.workload.generator import generate_jobs
+
+        if not req.n_jobs or req.n_jobs <= 0:
+            raise InputError(f"--jobs must be > 0 (got {req.n_jobs})")
+        jobs = generate_jobs(
+            loaded.scenario,
+            req.n_jobs,
+            rng,
+            days=loaded.scenario.time.days,
+            dt_h=loaded.scenario.time.dt_h,
+            utilisation=req.utilisation,
+        )
+    return Simulation(loaded, signals, net, jobs, notes, seed)
+
+
+def _trace_result(result: Any) -> tuple[JobTable, list[str]]:
+    if isinstance(result, JobTable):
+        return result, []
+    if isinstance(result, tuple):
+        return result[0], list(result[1])
+    return result.jobs, list(getattr(result, "notes", []))
+
+
+def run_policies(
+    sim: Simulation,
+    req: SimulationRequest,
+    progress: Callable[[str], Progress] | None = None,
+) -> dict[str, SimRun]:
+    for name in policy_names(req.policies):
+        policy = make_policy(name, req.carbon_weight)
+        sim.runs[name] = simulate(
+            sim.jobs,
+            sim.signals,
+            sim.net,
+            policy,
+            forecast=req.forecast,
+            seed=sim.seed,
+            progress=progress(name) if progress else None,
+        )
+    return sim.runs
+
+
+def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
+    """The ``results.json`` document: ``{"scenario", "policies": {NAME: {metrics}}, ...}``."""
+    s = sim.loaded.scenario
+    return {
+        "scenario": s.name,
+        "policies": {name: run_metrics(run) for name, run in sim.runs.items()},
+        "config": {
+            "days": s.time.days,
+            "dt_h": s.time.dt_h,
+            "jobs": len(sim.jobs),
+            "trace": str(req.trace) if req.trace else None,
+            "trace_format": req.trace_format,
+            "forecast": req.forecast,
+            "seed": sim.seed,
+            "carbon_weight": req.carbon_weight,
+            "utilisation_target": None if req.trace else req.utilisation,
+        },
+        "carbon_basis": "location-based: grid imports x hourly direct grid intensity",
+        "units": {
+            "carbon_t": "t CO2",
+            "energy_mwh": "MWh (facility)",
+            "cost": f"{_currency(sim)} (grid + contracted)",
+            "wait_mean_h": "hours",
+            "data_moved_tb": "TB",
+            "runtime_s": "seconds of simulation (not counting file writing)",
+        },
+        "notes": sim.notes,
+        "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+    }
+
+
+def _currency(sim: Simulation) -> str:
+    return sim.signals.meta[0].currency if sim.signals.meta else ""
+
+
+def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) -> list[Path]:
+    """Write results.json, per-job and per-hub-slot CSV tables and report.html into req.out."""
+    if req.out is None:
+        return []
+    out = req.out
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if req.write_tables:
+        for name, run in sim.runs.items():
+            for stem, frame in (("jobs", jobs_frame(run)), ("hub-slots", hub_slots_frame(run))):
+                path = out / f"{stem}-{name}.csv"
+                tmp = path.with_suffix(".csv.tmp")
+                frame.to_csv(tmp, index=False, float_format="%.6g")
+                tmp.replace(path)
+                written.append(path)
+    try:
+        from greendispatch.report.html import write_report
+    except ImportError:  # the report module is optional until it lands
+        write_report = None
+    if write_report is not None:
+        written.append(write_report(out / "report.html", sim, doc))
+    path = out / "results.json"
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    written.append(path)
+    return written

@@ -1,0 +1,482 @@
+"""Read real job traces into a :class:`~greendispatch.workload.jobs.JobTable`.
+
+Formats (``read_trace(path, fmt, ...)``): ``alibaba`` (Alibaba GPU 2023, ``openb_pod_list_*.csv``),
+``gaia`` (GAIA's ``arrival_time,length,cpus``), ``azure-llm`` (Azure LLM inference 2023,
+``code.csv`` / ``conv.csv``). Every reader returns a :class:`TraceRead`: the jobs, and notes that
+say what was dropped and which modelled assumptions were applied.
+
+Trace time 0 is the scenario start. Jobs that arrive at or after the scenario's end, that are
+longer than the scenario, that have zero duration, or that need a pool kind the scenario lacks are
+dropped and counted in the notes. Origins are drawn from the demand regions by weight with the
+given generator. Traces carry no data sizes: ``data_gb`` is the per-kind median of
+:data:`~greendispatch.workload.generator.PROFILES` unless given.
+
+Bad files raise :class:`~greendispatch.errors.DataFileError` naming the file, the 1-based line
+(header = line 1) and the column, before any job is built. The fast path is pandas' C parser;
+only when it fails is the file re-read as text to find the first bad line.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from greendispatch.domain import PoolKind, Scenario
+from greendispatch.errors import DataFileError, InputError
+from greendispatch.workload.generator import (
+    DATA_GB_MEDIAN,
+    ONLINE_DIURNAL,
+    demand_origins,
+    pool_devices,
+    stochastic_round,
+)
+from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobKind, JobTable
+
+AI, GENERAL = POOL_KINDS.index(PoolKind.AI), POOL_KINDS.index(PoolKind.GENERAL)
+TRAINING_MIN_DEVICES = 8  # an accelerator job with >= 8 devices ...
+TRAINING_MIN_H = 4.0  # ... or running >= 4 h is "training"; other accelerator jobs "finetune"
+
+
+def classify_ai(devices: np.ndarray, duration_h: np.ndarray) -> np.ndarray:
+    """Kind codes for accelerator jobs: training if ``devices >= 8`` or ``duration_h >= 4``,
+    else finetune (size/duration rule; the traces carry no job type)."""
+    big = (np.asarray(devices) >= TRAINING_MIN_DEVICES) | (np.asarray(duration_h) >= TRAINING_MIN_H)
+    return np.where(
+        big, JOB_KINDS.index(JobKind.TRAINING), JOB_KINDS.index(JobKind.FINETUNE)
+    ).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class TraceRead:
+    """A trace turned into jobs: ``rows`` data rows read, ``dropped`` of them not turned into
+    jobs (reasons in ``notes``, with the modelling assumptions applied)."""
+
+    jobs: JobTable
+    notes: tuple[str, ...]
+    path: str
+    fmt: str
+    rows: int
+    dropped: int
+
+
+# ------------------------------------------------------------------ CSV with line numbers
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: Literal["number", "text", "time"] = "number"
+    required: bool = True  # the header must have it
+    blank_ok: bool = False  # cells may be empty
+
+
+_NA = {"", "nan", "na", "n/a", "null", "none", "<na>", "#n/a", "-nan"}
+
+
+def read_checked_csv(path: str | Path, cols: list[Col]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The columns ``cols`` of a CSV file (numbers as float64, times as UTC datetimes) and each
+    row's 1-based line number. Blank lines are skipped; anything else wrong raises DataFileError.
+    """
+    p = Path(path)
+    if not p.is_file():
+        why = "is a folder, expected a CSV file" if p.is_dir() else "file not found"
+        raise DataFileError(path, f"{why} (looked at {p.resolve()})")
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, f"cannot read the file as UTF-8 text: {exc}") from None
+    needed = ",".join(c.name for c in cols if c.required)
+    if not first.strip():
+        raise DataFileError(path, f"the file is empty; expected a header line: {needed}", line=1)
+    header = next(csv.reader([first]))
+    for c in cols:
+        if c.required and c.name not in header:
+            close = difflib.get_close_matches(c.name, header, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise DataFileError(
+                path,
+                f"missing column '{c.name}' (the header has: {', '.join(header)}){hint}",
+                line=1,
+                column=c.name,
+            )
+    present = [c for c in cols if c.name in header]
+    dtypes = {c.name: ("float64" if c.kind == "number" else "str") for c in present}
+    opts: dict[str, Any] = {"skip_blank_lines": False, "encoding": "utf-8-sig", "engine": "c"}
+    try:
+        df = pd.read_csv(p, dtype=dtypes, **opts)
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        msg = str(exc).split("C error: ")[-1].strip()
+        raise DataFileError(path, f"malformed row: {msg}", line=int(m[1]) if m else None) from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, f"cannot read the file as UTF-8 text: {exc}") from None
+    except ValueError as exc:
+        _raise_first_non_number(p, path, present, opts, str(exc))
+    lines = np.arange(len(df)) + 2
+    blank = df.isna().all(axis=1).to_numpy()
+    if blank.any():
+        df, lines = df[~blank].reset_index(drop=True), lines[~blank]
+    if len(df) == 0:
+        raise DataFileError(path, "no data rows after the header", line=2)
+    for c in present:
+        col = df[c.name]
+        if not c.blank_ok:
+            check_rows(path, lines, col.isna().to_numpy(), c.name, "missing value")
+        if c.kind == "number":
+            x = col.to_numpy()
+            check_rows(path, lines, np.isinf(x), c.name, "must be a finite number", x)
+        elif c.kind == "time":
+            t = pd.to_datetime(col, format="ISO8601", errors="coerce", utc=True)
+            bad = (t.isna() & col.notna()).to_numpy()
+            check_rows(path, lines, bad, c.name, "not a date-time like 2023-11-16 18:17:03", col)
+            df[c.name] = t
+    return df, lines
+
+
+def _raise_first_non_number(
+    p: Path, path: str | Path, cols: list[Col], opts: dict[str, Any], why: str
+) -> None:
+    raw = pd.read_csv(p, dtype=str, keep_default_na=False, **opts)
+    best: tuple[int, str, str] | None = None
+    for c in cols:
+        if c.kind != "number":
+            continue
+        s = raw[c.name].str.strip()
+        num = pd.to_numeric(s, errors="coerce")
+        bad = np.flatnonzero((num.isna() & ~s.str.lower().isin(_NA)).to_numpy())
+        if bad.size and (best is None or bad[0] < best[0]):
+            best = (int(bad[0]), c.name, str(s.iloc[bad[0]]))
+    if best is None:
+        raise DataFileError(path, f"cannot parse the file: {why}")
+    raise DataFileError(path, f"not a number: '{best[2]}'", line=best[0] + 2, column=best[1])
+
+
+def check_rows(
+    path: str | Path,
+    lines: np.ndarray,
+    bad: np.ndarray,
+    column: str,
+    message: str,
+    values: Any = None,
+) -> None:
+    """Raise DataFileError at the first row where ``bad`` is true (with its value, if given)."""
+    idx = np.flatnonzero(bad)
+    if idx.size:
+        i = int(idx[0])
+        if values is not None:
+            v = values.iloc[i] if isinstance(values, pd.Series) else values[i]
+            message += f" (got {v:g})" if isinstance(v, float) else f" (got {v!r})"
+        raise DataFileError(path, message, line=int(lines[i]), column=column)
+
+
+def _whole(path: str | Path, lines: np.ndarray, x: np.ndarray, column: str, low: float) -> None:
+    check_rows(path, lines, x < low, column, f"must be >= {low:g}", x)
+    check_rows(path, lines, x != np.floor(x), column, "must be a whole number", x)
+
+
+# ------------------------------------------------------------------ building the job table
+
+
+def _finish(
+    path: str | Path,
+    fmt: str,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    cols: dict[str, np.ndarray],
+    notes: list[str],
+    *,
+    slack_h: float,
+    tenant: str,
+    data_gb: float | None,
+    device_types: tuple[str, ...] = (),
+    origin: np.ndarray | None = None,
+) -> TraceRead:
+    """Drop what cannot run in the scenario, draw origins, add deadlines. ``cols`` holds
+    submit_h, duration_h, devices, pool, kind and any other JobTable column but the ones set
+    here (defaults: not interruptible, no latency limit, any device type, job_id = row)."""
+    if not slack_h >= 0:
+        raise InputError(f"slack_h must be >= 0 (got {slack_h})")
+    n = len(cols["submit_h"])
+    horizon = scenario.time.days * 24.0
+    keep = np.ones(n, dtype=bool)
+    for mask, why in (
+        (cols["duration_h"] <= 0, "with zero duration"),
+        (cols["submit_h"] >= horizon, f"arriving after the scenario's end ({horizon:g} h)"),
+        (cols["duration_h"] > horizon, f"longer than the scenario ({horizon:g} h)"),
+        (pool_devices(scenario)[0][cols["pool"]] == 0, "needing a pool kind the scenario lacks"),
+    ):
+        if (hit := mask & keep).any():
+            notes.append(f"dropped {int(hit.sum()):,} job(s) {why}")
+            keep &= ~hit
+    m = int(keep.sum())
+    org = demand_origins(scenario)
+    defaults = {
+        "job_id": np.flatnonzero(keep), "interruptible": np.zeros(m, dtype=bool),
+        "checkpoint_h": np.zeros(m), "max_latency_ms": np.full(m, np.inf),
+        "device_type": np.full(m, ANY),
+    }  # fmt: skip
+    c = defaults | {k: v[keep] for k, v in cols.items()}
+    gb_by_kind = np.array([DATA_GB_MEDIAN[k] for k in JOB_KINDS])
+    online = c["kind"] == JOB_KINDS.index(JobKind.ONLINE_INFERENCE)
+    jobs = JobTable(
+        **c,
+        tenant=np.zeros(m, dtype=np.int32),
+        deadline_h=c["submit_h"] + c["duration_h"] + np.where(online, 0.0, slack_h),
+        data_gb=gb_by_kind[c["kind"]] if data_gb is None else np.full(m, float(data_gb)),
+        origin=rng.choice(len(org.weights), size=m, p=org.weights)
+        if origin is None
+        else origin[keep],
+        allowed_set=np.full(m, ANY),
+        tenants=(tenant,),
+        regions=org.ids,
+        device_types=device_types,
+    ).sorted_by_submit()
+    return TraceRead(jobs, tuple(notes), str(path), fmt, n, n - m)
+
+
+def read_alibaba_gpu(
+    path: str | Path,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    slack_h: float = 24.0,
+    device_constraints: bool = True,
+    device_scale: float = 1.0,
+    checkpoint_h: float = 0.1,
+    data_gb: float | None = None,
+    tenant: str = "alibaba",
+) -> TraceRead:
+    """Alibaba GPU 2023 pods (``openb_pod_list_*.csv``; times in seconds).
+
+    A pod with ``num_gpu`` > 0 or ``gpu_milli`` > 0 needs max(num_gpu, 1) accelerators (``ai``;
+    a GPU share counts as a whole device), kind by :func:`classify_ai`; a pod with no GPU needs
+    ceil(cpu_milli/1000) cores of the ``general`` pool (``batch_cpu``). Submit = creation time;
+    duration = deletion - scheduled time (- creation time if never scheduled). ``gpu_spec`` (e.g.
+    ``V100M16|V100M32``, alternatives sorted and de-duplicated) becomes the device-type
+    constraint unless ``device_constraints`` is false. Best-effort (``qos == BE``) pods are
+    interruptible with ``checkpoint_h`` (h) per resume. ``slack_h`` (h) is added to every
+    deadline; ``device_scale`` multiplies device counts (rounded up).
+    """
+    numbers = ("cpu_milli", "num_gpu", "gpu_milli", "creation_time", "deletion_time")
+    optional = [Col("gpu_spec", "text"), Col("qos", "text"), Col("scheduled_time")]
+    cols = [Col(c) for c in numbers] + [replace(c, required=False, blank_ok=True) for c in optional]
+    df, lines = read_checked_csv(path, cols)
+    for name in ("cpu_milli", "gpu_milli", "creation_time", "deletion_time"):
+        x = df[name].to_numpy()
+        check_rows(path, lines, x < 0, name, "must be >= 0", x)
+    n_gpu = df["num_gpu"].to_numpy()
+    _whole(path, lines, n_gpu, "num_gpu", 0)
+    created = df["creation_time"].to_numpy()
+    sched = df["scheduled_time"].to_numpy() if "scheduled_time" in df else np.full(len(df), np.nan)
+    start = np.where(np.isnan(sched), created, sched)
+    dur_s = df["deletion_time"].to_numpy() - start
+    check_rows(path, lines, dur_s < 0, "deletion_time", "negative duration (before start)", dur_s)
+    gpu = (n_gpu > 0) | (df["gpu_milli"].to_numpy() > 0)
+    devices = np.where(gpu, np.maximum(n_gpu, 1), np.ceil(df["cpu_milli"].to_numpy() / 1000))
+    devices = np.maximum(np.ceil(devices * device_scale), 1).astype(np.int64)
+    duration_h = dur_s / 3600.0
+    kind = np.where(gpu, classify_ai(devices, duration_h), JOB_KINDS.index(JobKind.BATCH_CPU))
+    qos = df["qos"].to_numpy() if "qos" in df else np.full(len(df), None)
+    be = qos == "BE"
+    device_type = np.full(len(df), ANY)
+    types: tuple[str, ...] = ()
+    if device_constraints and "gpu_spec" in df:
+        spec = df["gpu_spec"].fillna("").map(lambda s: "|".join(sorted(set(s.split("|")) - {""})))
+        spec = spec.where(gpu, "")
+        codes, uniq = pd.factorize(spec.where(spec != "", None), sort=True)
+        device_type, types = codes, tuple(str(u) for u in uniq)
+    notes = [
+        f"{Path(path).name}: kinds by size/duration (training if >= {TRAINING_MIN_DEVICES} "
+        f"devices or >= {TRAINING_MIN_H:g} h, else finetune; CPU-only pods batch_cpu); "
+        f"best-effort pods interruptible"
+    ]
+    if types:
+        notes.append(
+            f"{int((device_type >= 0).sum()):,} job(s) require a GPU type "
+            f"({', '.join(types[:4])}{', ...' if len(types) > 4 else ''}); "
+            f"pass device_constraints=False if no pool has these device models"
+        )
+    job = {
+        "submit_h": created / 3600.0,
+        "duration_h": duration_h,
+        "devices": devices,
+        "pool": np.where(gpu, AI, GENERAL).astype(np.int8),
+        "kind": kind,
+        "interruptible": be,
+        "checkpoint_h": np.where(be, checkpoint_h, 0.0),
+        "device_type": device_type,
+    }
+    return _finish(path, "alibaba", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
+                   data_gb=data_gb, device_types=types)  # fmt: skip
+
+
+def read_gaia(
+    path: str | Path,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    slack_h: float = 24.0,
+    time_unit: str = "auto",
+    pool: str = "auto",
+    device_scale: float = 1.0,
+    interruptible: bool = False,
+    checkpoint_h: float = 0.1,
+    data_gb: float | None = None,
+    tenant: str = "gaia",
+) -> TraceRead:
+    """GAIA's ``arrival_time,length,cpus`` files; ``cpus`` become devices.
+
+    ``time_unit``: ``hours``, ``seconds`` or ``auto`` (seconds if the largest arrival exceeds
+    8,784, the hours in a leap year, else hours): ``pai_1k.csv`` is in seconds, ``pai_100k.csv``
+    and ``azure_100k.csv`` in hours. ``pool``: ``ai``, ``general``, ``hpc`` or ``auto`` = whichever
+    of ``ai`` / ``general`` has more PFLOPS in the scenario (``ai`` in both built-ins, right for
+    the PAI trace of ML jobs; pass ``general`` for ``azure_100k.csv``, which holds VMs). Kinds: ai
+    jobs by :func:`classify_ai`, general ``batch_cpu``, hpc ``hpc``. ``slack_h`` (h) is added to
+    every deadline; ``device_scale`` multiplies device counts (rounded up).
+    """
+    units = {"hours": 1.0, "seconds": 1 / 3600.0}
+    if time_unit not in (*units, "auto"):
+        raise InputError(f"time_unit must be auto, hours or seconds (got '{time_unit}')")
+    kinds = {"ai": PoolKind.AI, "general": PoolKind.GENERAL, "hpc": PoolKind.HPC}
+    if pool not in (*kinds, "auto"):
+        raise InputError(f"pool must be auto, ai, general or hpc (got '{pool}')")
+    df, lines = read_checked_csv(path, [Col("arrival_time"), Col("length"), Col("cpus")])
+    arrival, length, cpus = (df[c].to_numpy() for c in ("arrival_time", "length", "cpus"))
+    check_rows(path, lines, arrival < 0, "arrival_time", "must be >= 0", arrival)
+    check_rows(path, lines, length < 0, "length", "negative duration", length)
+    _whole(path, lines, cpus, "cpus", 1)
+    if time_unit == "auto":
+        time_unit = "seconds" if arrival.max() > 8784 else "hours"
+    if pool == "auto":
+        pf = {k: sum(p.pflops for h in scenario.hubs for p in h.pools if p.kind is k) for k in
+              (PoolKind.AI, PoolKind.GENERAL)}  # fmt: skip
+        pk = max(pf, key=lambda k: pf[k])
+    else:
+        pk = kinds[pool]
+    f = units[time_unit]
+    devices = np.maximum(np.ceil(cpus * device_scale), 1).astype(np.int64)
+    duration_h = length * f
+    by_pool = {PoolKind.GENERAL: JobKind.BATCH_CPU, PoolKind.HPC: JobKind.HPC}
+    if pk is PoolKind.AI:
+        kind = classify_ai(devices, duration_h)
+    else:
+        kind = np.full(len(df), JOB_KINDS.index(by_pool[pk]), dtype=np.int8)
+    notes = [f"{Path(path).name}: times in {time_unit}; cpus -> devices of the '{pk.value}' pool"]
+    job = {
+        "submit_h": arrival * f,
+        "duration_h": duration_h,
+        "devices": devices,
+        "pool": np.full(len(df), POOL_KINDS.index(pk), dtype=np.int8),
+        "kind": kind,
+        "interruptible": np.full(len(df), interruptible),
+        "checkpoint_h": np.full(len(df), checkpoint_h if interruptible else 0.0),
+    }
+    return _finish(path, "gaia", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
+                   data_gb=data_gb)  # fmt: skip
+
+
+def read_azure_llm(
+    path: str | Path,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    prefill_tokens_per_gpu_s: float = 2000.0,
+    decode_tokens_per_gpu_s: float = 250.0,
+    serving_utilisation: float = 0.5,
+    scale: float = 1.0,
+    latency_ms: float = 30.0,
+    window_h: float | None = None,
+    slack_h: float = 0.0,
+    tenant: str = "llm-service",
+) -> TraceRead:
+    """Azure LLM inference requests (``TIMESTAMP,ContextTokens,GeneratedTokens``, about one hour)
+    turned into a year of hourly online-inference load per demand region.
+
+    GPU-hours per hour = (context tokens / ``prefill_tokens_per_gpu_s`` + generated tokens /
+    ``decode_tokens_per_gpu_s``) / 3600 / window / ``serving_utilisation`` x ``scale``. The
+    defaults (modelled) are a 70B-class model served with batching on A100/H100-class GPUs:
+    prompt processing ~2,000 tokens/s and generation ~250 tokens/s per GPU, provisioned at 50 %
+    average use to meet latency. The window is the trace span (first to last request, at least
+    one minute) unless ``window_h`` is given. That hourly load is the daily mean; it is split by
+    region weight and shaped by :data:`~greendispatch.workload.generator.ONLINE_DIURNAL` in each
+    region's local time, for every hour of the scenario. Each (region, hour) becomes one
+    ``online_inference`` job of one hour (devices rounded at random so the expectation is kept;
+    zero-device hours dropped) with no slack and a one-way ``latency_ms`` limit (ms).
+    ``slack_h`` is accepted for a uniform reader interface and ignored.
+    """
+    del slack_h
+    rates = (prefill_tokens_per_gpu_s, decode_tokens_per_gpu_s, serving_utilisation, latency_ms)
+    if not (min(rates) > 0 and scale >= 0):
+        raise InputError(
+            "prefill/decode tokens per GPU-second, serving_utilisation and latency_ms must be > 0 "
+            f"and scale >= 0 (got {rates} and {scale})"
+        )
+    cols = [Col("TIMESTAMP", "time"), Col("ContextTokens"), Col("GeneratedTokens")]
+    df, lines = read_checked_csv(path, cols)
+    ctx, gen = df["ContextTokens"].to_numpy(), df["GeneratedTokens"].to_numpy()
+    _whole(path, lines, ctx, "ContextTokens", 0)
+    _whole(path, lines, gen, "GeneratedTokens", 0)
+    span_h = (df["TIMESTAMP"].max() - df["TIMESTAMP"].min()).total_seconds() / 3600.0
+    window = float(window_h) if window_h is not None else max(span_h, 1 / 60)
+    gpu_s = ctx.sum() / prefill_tokens_per_gpu_s + gen.sum() / decode_tokens_per_gpu_s
+    per_hour = gpu_s / 3600.0 / window / serving_utilisation * scale
+    org = demand_origins(scenario)
+    n_hours = int(scenario.time.days * 24)
+    shape = np.asarray(ONLINE_DIURNAL) / np.mean(ONLINE_DIURNAL)
+    hours = np.arange(n_hours, dtype=np.float64)
+    local = np.floor(hours[None, :] + org.utc_offset_h[:, None]).astype(np.int64) % 24
+    load = per_hour * org.weights[:, None] * shape[local]  # (regions, hours) GPU-hours
+    devices = stochastic_round(load.ravel(), rng)
+    keep = devices > 0
+    n_r = len(org.weights)
+    notes = [
+        f"{Path(path).name}: {len(df):,} requests over {window:.2f} h -> {per_hour:.2f} GPU-h "
+        f"per hour on average (prefill {prefill_tokens_per_gpu_s:g} and decode "
+        f"{decode_tokens_per_gpu_s:g} tokens/s per GPU, {serving_utilisation:.0%} serving use, "
+        f"scale {scale:g}), shaped by a modelled diurnal profile over {n_r} region(s)"
+    ]
+    if (~keep).any():
+        notes.append(f"{int((~keep).sum()):,} region-hour(s) rounded to zero devices: no job")
+    m = int(keep.sum())
+    online = JOB_KINDS.index(JobKind.ONLINE_INFERENCE)
+    job = {
+        "submit_h": np.tile(hours, n_r)[keep],
+        "duration_h": np.ones(m),
+        "devices": devices[keep],
+        "pool": np.full(m, AI, dtype=np.int8),
+        "kind": np.full(m, online, dtype=np.int8),
+        "max_latency_ms": np.full(m, float(latency_ms)),
+        "job_id": np.arange(m, dtype=np.int64),
+    }
+    origin = np.repeat(np.arange(n_r), n_hours)[keep]
+    res = _finish(path, "azure-llm", scenario, rng, job, notes, slack_h=0.0, tenant=tenant,
+                  data_gb=0.0, origin=origin)  # fmt: skip
+    return TraceRead(res.jobs, res.notes, res.path, res.fmt, len(df), 0)
+
+
+READERS: dict[str, Callable[..., TraceRead]] = {
+    "alibaba": read_alibaba_gpu,
+    "gaia": read_gaia,
+    "azure-llm": read_azure_llm,
+}
+
+
+def read_trace(
+    path: str | Path, fmt: str, scenario: Scenario, rng: np.random.Generator, **kw: Any
+) -> TraceRead:
+    """Read ``path`` in format ``fmt`` (a key of :data:`READERS`); ``kw`` go to the reader."""
+    reader = READERS.get(fmt)
+    if reader is None:
+        close = difflib.get_close_matches(fmt, list(READERS), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InputError(f"unknown trace format '{fmt}' (valid: {', '.join(READERS)}){hint}")
+    return reader(path, scenario, rng, **kw)

@@ -1,0 +1,238 @@
+"""report.html: self-contained (plotly.js inline once, nothing fetched), bilingual, escaped, and
+its daily supply stack adds up to the engine's SupplyResult."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from plotly.offline import get_plotlyjs
+
+from greendispatch.report.html import (
+    SUPPLY_KEYS,
+    SUPPLY_STACK,
+    daily_mean,
+    daily_starts,
+    daily_sum,
+    daily_supply,
+    write_report,
+)
+from greendispatch.sim.runner import (
+    Simulation,
+    SimulationRequest,
+    prepare,
+    results_document,
+    run_policies,
+)
+from tests.helpers import small_scenario, write_yaml
+
+# Few jobs over a few days fall short of the generator's utilisation target; that is expected.
+pytestmark = pytest.mark.filterwarnings("ignore:.*utilisation target:RuntimeWarning")
+
+DAYS = 3
+EVIL = "<script>alert('x')</script>"
+
+
+def _simulate(req: SimulationRequest) -> tuple[Simulation, dict[str, Any]]:
+    sim = prepare(req)
+    run_policies(sim, req)
+    return sim, results_document(sim, req)
+
+
+@pytest.fixture(scope="module")
+def china() -> tuple[Simulation, dict[str, Any]]:
+    """Every policy over three days of china-hubs (the real code path, shortened)."""
+    return _simulate(
+        SimulationRequest(scenario="china-hubs", policies="all", days=DAYS, n_jobs=400, seed=7)
+    )
+
+
+@pytest.fixture(scope="module")
+def report(china: tuple[Simulation, dict[str, Any]], tmp_path_factory) -> tuple[Path, str]:
+    sim, doc = china
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    written = write_report(path, sim, doc)
+    return written, path.read_text(encoding="utf-8")
+
+
+def embedded_figure(page: str, name: str) -> dict[str, Any]:
+    m = re.search(
+        rf'<script type="application/json" id="fig-{name}" data-plot="plot-{name}">(.*?)</script>',
+        page,
+        re.S,
+    )
+    assert m is not None, f"figure {name} not embedded"
+    return json.loads(m.group(1))
+
+
+def test_report_is_written_atomically_and_returns_its_path(report: tuple[Path, str]) -> None:
+    path, page = report
+    assert path.is_file() and path.name == "report.html"
+    assert page.startswith("<!DOCTYPE html>")
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temporary left
+
+
+def test_plotly_js_is_inline_once_and_nothing_is_fetched(report: tuple[Path, str]) -> None:
+    _, page = report
+    bundle = get_plotlyjs()
+    assert page.count(bundle[:400]) == 1
+    assert bundle in page
+    external = re.findall(
+        r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//",
+        page,
+        re.I,
+    )
+    assert external == []
+    assert "@import" not in page and "@font-face" not in page
+
+
+def test_page_names_every_policy_and_hub_in_both_languages(
+    china: tuple[Simulation, dict[str, Any]], report: tuple[Path, str]
+) -> None:
+    sim, doc = china
+    _, page = report
+    for heading in (
+        "策略对比",
+        "Policy comparison",
+        "各枢纽供电结构",
+        "Supply stack per hub",
+        "碳强度与作业调度随时间变化",
+        "利用率",
+    ):
+        assert heading in page, heading
+    assert "全国一体化算力网络国家枢纽节点" in page  # title_zh
+    assert "location-based" in page
+    for name in doc["policies"]:
+        assert f"<th>{name}</th>" in page, name
+    for hub in sim.loaded.scenario.hubs:
+        assert hub.name_zh in page, hub.name_zh
+    for value in (f"{len(sim.jobs):,}", str(DAYS), "perfect", str(sim.seed)):  # the config
+        assert f"<dd>{value}</dd>" in page, value
+    assert "相对基线 Carbon vs baseline" in page
+
+
+def test_daily_supply_adds_up_to_the_supply_result(china: tuple[Simulation, dict]) -> None:
+    sim, _ = china
+    run = sim.runs["green-first"]
+    days = daily_supply(run)
+    assert set(days) == set(SUPPLY_KEYS)
+    for key, daily in days.items():
+        per_slot = getattr(run.supply, key)
+        assert daily.shape == (per_slot.shape[0], DAYS)
+        np.testing.assert_allclose(daily.sum(axis=1), per_slot.sum(axis=1), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(daily[:, 1], per_slot[:, 24:48].sum(axis=1), rtol=1e-12)
+    stack = sum(days[k] for k, _, _ in SUPPLY_STACK)
+    np.testing.assert_allclose(stack, days["load_mwh"], rtol=1e-9)  # supply = load, per day
+    starts = daily_starts(run)
+    assert starts.sum() == int((run.placements.hub >= 0).sum())
+
+
+def test_embedded_supply_stack_matches_the_supply_result(
+    china: tuple[Simulation, dict[str, Any]], report: tuple[Path, str]
+) -> None:
+    sim, _ = china
+    _, page = report
+    fig = embedded_figure(page, "supply")
+    run = sim.runs["green-first"]
+    n_h = len(sim.loaded.scenario.hubs)
+    per_hub = len(SUPPLY_STACK) + 1
+    assert len(fig["data"]) == n_h * per_hub
+    assert "green-first" in fig["layout"]["title"]["text"]
+    for h in (0, n_h - 1):
+        traces = fig["data"][h * per_hub : (h + 1) * per_hub]
+        for trace, (key, _, _) in zip(traces, SUPPLY_STACK, strict=False):
+            assert sum(trace["y"]) == pytest.approx(getattr(run.supply, key)[h].sum(), abs=0.01)
+        assert -sum(traces[-1]["y"]) == pytest.approx(run.supply.curtailed_mwh[h].sum(), abs=0.01)
+        assert [t["visible"] for t in traces] == [h == 0] * per_hub
+
+
+def test_figures_are_valid_plotly(report: tuple[Path, str]) -> None:
+    _, page = report
+    for name in ("comparison", "supply", "intensity", "starts"):
+        fig = embedded_figure(page, name)
+        go.Figure(fig)  # raises on an unknown attribute or a bad value
+    starts = embedded_figure(page, "starts")
+    assert {"yaxis", "yaxis2"} <= set(starts["layout"])  # chosen policy and baseline
+
+
+def test_names_from_scenario_files_are_escaped(tmp_path: Path) -> None:
+    data = small_scenario()
+    data["title"] = f"Title {EVIL}"
+    data["hubs"][0]["name"] = f"West {EVIL}"
+    data["hubs"][0]["name_zh"] = "西部<b>枢纽</b>"
+    src = write_yaml(tmp_path / "evil.yaml", data)
+    sim, doc = _simulate(
+        SimulationRequest(scenario=str(src), policies="baseline,green-first", n_jobs=40, seed=1)
+    )
+    page = write_report(tmp_path / "out" / "report.html", sim, doc).read_text(encoding="utf-8")
+    assert EVIL not in page and "<b>枢纽</b>" not in page
+    assert "&lt;script&gt;" in page and "西部&lt;b&gt;枢纽&lt;/b&gt;" in page
+    supply = embedded_figure(page, "supply")
+    labels = [b["label"] for b in supply["layout"]["updatemenus"][0]["buttons"]]
+    assert labels[0] == "西部&lt;b&gt;枢纽&lt;/b&gt; West &lt;script&gt;alert('x')&lt;/script&gt;"
+
+
+def test_future_oracle_and_captured_share_are_shown_when_present(
+    china: tuple[Simulation, dict[str, Any]], tmp_path: Path
+) -> None:
+    sim, doc = china
+    doc = copy.deepcopy(doc)
+    for i, m in enumerate(doc["policies"].values()):
+        m["captured_share"] = 0.1 * i
+    doc["oracle"] = {"carbon_t": 1.0, "captured_share": 1.0, "method": {"solver": "highs"}}
+    page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
+    assert "捕获占比 Captured share" in page and "<th>oracle</th>" in page
+    bars = embedded_figure(page, "comparison")["data"]
+    assert bars[-1]["x"][-1] == "oracle" and bars[-1]["y"][-1] == 1.0
+    assert "highs" in page
+
+
+def test_single_policy_without_baseline(tmp_path: Path) -> None:
+    sim, doc = _simulate(
+        SimulationRequest(scenario="china-hubs", policies="cost", days=1, n_jobs=50, seed=3)
+    )
+    page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
+    assert "Carbon vs baseline" not in page
+    assert "yaxis2" not in embedded_figure(page, "starts")["layout"]
+    assert "— cost" in embedded_figure(page, "supply")["layout"]["title"]["text"]
+
+
+def test_failed_render_leaves_the_old_report(
+    china: tuple[Simulation, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, doc = china
+    path = tmp_path / "report.html"
+    path.write_text("old", encoding="utf-8")
+
+    def boom(*_: Any) -> str:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr("greendispatch.report.html.render_report", boom)
+    with pytest.raises(RuntimeError):
+        write_report(path, sim, doc)
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+@pytest.mark.parametrize(
+    ("n_t", "spd", "sums", "means"),
+    [
+        (48, 24, [276.0, 852.0], [11.5, 35.5]),
+        (30, 24, [276.0, 159.0], [11.5, 26.5]),  # partial last day of 6 slots
+        (5, 24, [10.0], [2.0]),
+    ],
+)
+def test_daily_sum_and_mean_handle_a_partial_last_day(
+    n_t: int, spd: int, sums: list[float], means: list[float]
+) -> None:
+    arr = np.vstack([np.arange(n_t, dtype=float), np.ones(n_t)])
+    np.testing.assert_allclose(daily_sum(arr, spd)[0], sums)
+    np.testing.assert_allclose(daily_mean(arr, spd)[0], means)
+    np.testing.assert_allclose(daily_mean(arr, spd)[1], 1.0)
+    assert daily_sum(arr, spd)[1].sum() == n_t

@@ -1,0 +1,120 @@
+"""Invariants of the engine on random job sets: capacity, energy balance, windows, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from greendispatch.dispatch.policies import POLICIES, make_policy
+from greendispatch.scenario.loader import parse_scenario
+from greendispatch.signals.build import build_signals
+from greendispatch.sim.engine import SimRun, simulate
+from greendispatch.sim.network import network_arrays
+from tests.helpers import make_jobs, small_scenario
+
+
+@pytest.fixture(scope="module")
+def world():
+    d = small_scenario()
+    d["time"]["days"] = 3
+    d["hubs"][1]["pools"].append(
+        {
+            "kind": "ai",
+            "device_model": "y",
+            "devices": 40,
+            "pflops_per_device": 0.3,
+            "kw_per_device": 0.9,
+            "idle_power_share": 0.2,
+        }
+    )
+    d["hubs"][1]["assets"] = {"solar_mw": 0.05, "battery_mwh": 0.02, "battery_mw": 0.01}
+    loaded = parse_scenario(yaml.safe_dump(d), "<w>")
+    return build_signals(loaded), network_arrays(loaded.scenario)
+
+
+@st.composite
+def job_sets(draw: st.DrawFn):
+    n = draw(st.integers(1, 40))
+    f = st.floats(0, 60, allow_nan=False)
+    submit = np.array(draw(st.lists(f, min_size=n, max_size=n)))
+    dur = np.array(draw(st.lists(st.floats(0.2, 10), min_size=n, max_size=n)))
+    slack = np.array(draw(st.lists(st.floats(0, 20), min_size=n, max_size=n)))
+    return make_jobs(
+        n,
+        pool=np.array(draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n))),
+        devices=np.array(draw(st.lists(st.integers(1, 60), min_size=n, max_size=n))),
+        duration_h=dur,
+        submit_h=submit,
+        deadline_h=submit + dur + slack,
+        interruptible=np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))),
+        checkpoint_h=0.25,
+        data_gb=np.array(
+            draw(st.lists(st.sampled_from([0.0, 50.0, 5000.0]), min_size=n, max_size=n))
+        ),
+    )
+
+
+def check_run(run: SimRun) -> None:
+    jobs, p, net = run.jobs, run.placements, run.net
+    dt, n_t = run.signals.grid.dt_h, run.signals.grid.n_slots
+    # Capacity is never exceeded, and the booked load is exactly the placed jobs' devices.
+    assert np.all(run.busy >= 0)
+    assert np.all(run.busy <= net.cap[:, :, None])
+    rebuilt = np.zeros_like(run.busy)
+    for j in range(len(jobs)):
+        if p.hub[j] < 0:
+            assert p.missed[j]
+            continue
+        slots = p.split_slots.get(j, np.arange(p.start[j], p.start[j] + p.n_slots[j]))
+        assert len(slots) == p.n_slots[j] and len(np.unique(slots)) == len(slots)
+        rebuilt[p.hub[j], jobs.pool[j], slots] += jobs.devices[j]
+        need = int(np.ceil(jobs.duration_h[j] / dt - 1e-9))
+        # Exactly its device-hours (plus checkpoint overhead when split)...
+        assert p.n_slots[j] >= need
+        if j not in p.split_slots:
+            assert p.n_slots[j] == need
+        # ... inside its window, or reported as missed.
+        release = np.ceil(jobs.submit_h[j] / dt - 1e-9)
+        assert slots.min() >= release and slots.max() < n_t
+        inside = slots.max() + 1 <= np.floor(jobs.deadline_h[j] / dt + 1e-9)
+        assert inside or p.missed[j]
+    assert np.array_equal(rebuilt, run.busy)
+    # Energy balance per hub-slot: supply = load within 1e-9 relative.
+    run.supply.check_balance(rtol=1e-9)
+    s = run.supply
+    total = s.own_used_mwh + s.discharge_mwh + s.contracted_used_mwh + s.grid_mwh
+    assert np.allclose(total, s.load_mwh, rtol=1e-9, atol=0)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    jobs=job_sets(),
+    policy=st.sampled_from(list(POLICIES)),
+    forecast=st.sampled_from(["perfect", "noisy:0.2", "persistence"]),
+)
+def test_invariants_hold_for_every_policy(world, jobs, policy, forecast) -> None:
+    sig, net = world
+    run = simulate(jobs, sig, net, make_policy(policy), forecast=forecast, seed=3)
+    check_run(run)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(jobs=job_sets(), policy=st.sampled_from(list(POLICIES)))
+def test_same_seed_same_results(world, jobs, policy) -> None:
+    sig, net = world
+    a = simulate(jobs, sig, net, make_policy(policy), forecast="noisy:0.3", seed=11)
+    b = simulate(jobs, sig, net, make_policy(policy), forecast="noisy:0.3", seed=11)
+    for name in ("hub", "start", "n_slots", "missed", "segments"):
+        assert np.array_equal(getattr(a.placements, name), getattr(b.placements, name))
+    assert np.array_equal(a.supply.grid_mwh, b.supply.grid_mwh)
