@@ -211,9 +211,12 @@ def simulate(
             home = int(home_of[origin])
             jrank = rank_of[origin]
             if has_regions and jobs.data_gb[j] > 0:
+                # The transfer starts at submit time; the job can start at the first slot
+                # boundary after its data has arrived.
                 delay_h = jobs.data_gb[j] * 8.0 / (net.bw_gbps[origin] * 3600.0)
                 delay_h[home] = 0.0
-                es = np.ceil(delay_h / dt - _EPS).astype(np.int64)
+                ready = np.ceil((jobs.submit_h[j] + delay_h) / dt - _EPS).astype(np.int64)
+                es = np.maximum(ready - t, 0)
             else:
                 es = zeros_h
             if not np.any(mask):

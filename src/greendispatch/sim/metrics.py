@@ -68,8 +68,10 @@ def run_metrics(run: SimRun) -> dict[str, Any]:
             for k, kind in enumerate(POOL_KINDS)
             if run.net.cap[h, k] > 0
         }
+    _, _, job_carbon_kg = job_energy(run)
     return {
         "carbon_t": float(hub_slot_carbon_t(run).sum()),
+        "jobs_carbon_t": float(job_carbon_kg.sum() / 1000.0),
         "energy_mwh": load,
         "it_energy_mwh": float(run.it_mw.sum() * dt),
         "cost": float(hub_slot_cost(run).sum()),
