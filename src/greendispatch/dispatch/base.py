@@ -44,8 +44,33 @@ class SlotView:
             self._cache["ci_pue_slot"] = self.ci * self.pue
         return self._cache["ci_pue_slot"]
 
+    @property
+    def surplus_it_mw(self) -> np.ndarray:
+        """Forecast green surplus in MW of IT load it can carry (surplus / PUE), (H, W)."""
+        return self.surplus_mw / self.pue
+
+    def trim(self, width: int) -> SlotView:
+        """The first ``width`` slots of this view (numpy views: bookings made through the full
+        view are seen here). Cached sums are shared: prefixes of prefix sums stay valid."""
+        if width >= self.width:
+            return self
+        out = SlotView(
+            self.t,
+            self.dt_h,
+            self.ci[:, :width],
+            self.pue[:, :width],
+            self.price[:, :width],
+            self.green_mw[:, :width],
+            self.surplus_mw[:, :width],
+        )
+        out._parent = self  # type: ignore[attr-defined]
+        return out
+
     def cumsum(self, name: str) -> np.ndarray:
         """Cumulative sums with a leading 0 (H, W+1) of ``ci_pue`` or ``price_pue`` per MW."""
+        parent = getattr(self, "_parent", None)
+        if parent is not None:
+            return parent.cumsum(name)[:, : self.width + 1]
         if name not in self._cache:
             base = {"ci_pue": self.ci, "price_pue": self.price}[name] * self.pue
             cs = np.zeros((base.shape[0], base.shape[1] + 1))

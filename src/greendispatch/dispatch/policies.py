@@ -113,11 +113,10 @@ class GreenFirst:
     def _marginal_ci(self, job: JobView, slot: SlotView) -> np.ndarray:
         """Per slot: g/kWh of the job's marginal IT energy, net of the green surplus it can use.
 
-        The share of the job's facility power covered by forecast surplus is zero-carbon.
+        The share of the job's power covered by forecast surplus is zero-carbon.
         """
-        need_mw = job.marginal_mw[:, None] * slot.pue
-        covered = np.divide(slot.surplus_mw, need_mw, out=np.zeros_like(need_mw), where=need_mw > 0)
-        np.clip(covered, 0.0, 1.0, out=covered)
+        mw = np.where(job.marginal_mw > 0, job.marginal_mw, np.inf)[:, None]
+        covered = np.clip(slot.surplus_it_mw / mw, 0.0, 1.0)
         return slot.ci_pue * (1.0 - covered)
 
     def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:

@@ -27,7 +27,7 @@ from greendispatch.workload.jobs import ANY, JobTable
 
 Progress = Callable[[int, int], None]
 _EPS = 1e-9
-MAX_CHECKS = 4  # best candidates tried one by one before a full feasibility scan
+FORECAST_HORIZON_H = 7 * 24  # forecasts reach a week; beyond it the last forecast day repeats
 LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
 
 
@@ -84,9 +84,16 @@ class _Forecasts:
         self.offset = float(max(0.0, -signals.price_per_mwh.min()) + 1.0)
         stacked[3 * self.n_h :] += self.offset
         self.f = make_forecaster(spec, stacked, seed=seed, slots_per_day=spd)
+        self.spd = spd
+        self.horizon = int(FORECAST_HORIZON_H / signals.grid.dt_h)
 
     def slot_view(self, t: int, width: int, dt_h: float, booked_mw: np.ndarray) -> SlotView:
-        fc = self.f.forecast(t, width)
+        fc = self.f.forecast(t, min(width, self.horizon))
+        if fc.shape[1] < width:
+            # Beyond the forecast horizon the last forecast day repeats.
+            day = fc[:, -min(self.spd, fc.shape[1]) :]
+            reps = -(-(width - fc.shape[1]) // day.shape[1])
+            fc = np.concatenate([fc, np.tile(day, reps)[:, : width - fc.shape[1]]], axis=1)
         n = self.n_h
         ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n : 3 * n]
         price = fc[3 * n :] - self.offset
@@ -237,10 +244,11 @@ def simulate(
                 bool(jobs.interruptible[j]),
             )
             placed = False
+            jsv = sv.trim(max(1, int(dead[j]) - t))
             if L > 0 and jv.interruptible and scorer is not None and d > 1:
                 placed = _place_split(
                     jv,
-                    sv,
+                    jsv,
                     scorer,
                     free,
                     k,
@@ -257,7 +265,7 @@ def simulate(
                 )
             if not placed and L > 0:
                 placed = _place_contiguous(
-                    jv, sv, policy, free, k, nd, hub, start, n_slots, segments, book
+                    jv, jsv, policy, free, k, nd, hub, start, n_slots, segments, book
                 )
             if not placed:
                 missed[j] = True
@@ -294,60 +302,69 @@ def _place_contiguous(jv, sv, policy, free, k, nd, hub, start, n_slots, segments
     scores[offs[None, :] < jv.es[:, None]] = np.inf
     flat = scores.ravel()
     t, d = sv.t, jv.d
-    for _ in range(MAX_CHECKS):
-        idx = int(np.argmin(flat))
-        if not np.isfinite(flat[idx]):
-            return False
-        h, lo = divmod(idx, jv.L)
-        if free[h, k, t + lo : t + lo + d].min() >= nd:
-            _commit(jv, sv, h, t + lo, d, k, hub, start, n_slots, segments, book)
-            return True
-        flat[idx] = np.inf
-    # Full scan: which candidates have the capacity for every slot they need.
-    for h in np.flatnonzero(np.isfinite(scores).any(axis=1)):
-        fit = _window_min(free[h, k, t : t + jv.L + d - 1], d) >= nd
-        scores[h, ~fit] = np.inf
     idx = int(np.argmin(flat))
     if not np.isfinite(flat[idx]):
         return False
     h, lo = divmod(idx, jv.L)
+    if free[h, k, t + lo : t + lo + d].min() < nd:
+        # The best candidate is full: mask every start whose window lacks capacity somewhere.
+        scores[~_fits(free[:, k, t : t + jv.L + d - 1], nd, d)] = np.inf
+        idx = int(np.argmin(flat))
+        if not np.isfinite(flat[idx]):
+            return False
+        h, lo = divmod(idx, jv.L)
     _commit(jv, sv, h, t + lo, d, k, hub, start, n_slots, segments, book)
     return True
+
+
+def _fits(free_w: np.ndarray, nd: int, d: int) -> np.ndarray:
+    """For each row and start offset: do all ``d`` slots from there have ``nd`` free devices?
+
+    Counts slots short of capacity with a cumulative sum: O(width) per row, not O(width x d).
+    """
+    short = np.zeros((free_w.shape[0], free_w.shape[1] + 1), dtype=np.int32)
+    np.cumsum(free_w < nd, axis=1, out=short[:, 1:])
+    return (short[:, d:] - short[:, :-d]) == 0
 
 
 def _place_split(
     jv, sv, scorer, free, k, nd, ckpt_h, dt, dead, hub, start, n_slots, segments, split, book
 ) -> bool:
-    """Interruptible work: the cheapest ``d`` slots (plus checkpoint overhead) at one hub."""
-    per = scorer.slot_scores(jv, sv)
+    """Interruptible work: the cheapest ``d`` slots (plus checkpoint overhead) at one hub.
+
+    All hubs are ranked at once by the sum of their ``d`` cheapest feasible slots (a lower
+    bound); the checkpoint overhead is then added for the best hubs in that order.
+    """
     t, width = sv.t, dead - sv.t
-    best: tuple[float, int, np.ndarray] | None = None
-    for h in np.flatnonzero(jv.allowed):
-        lo = int(jv.es[h])
-        cand = np.arange(lo, width)
-        cand = cand[free[h, k, t + cand] >= nd]
-        sc = per[h, cand]
-        ok = np.isfinite(sc)
-        cand, sc = cand[ok], sc[ok]
-        pick = _cheapest_slots(cand, sc, jv.d, ckpt_h, dt)
+    per = np.array(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64, copy=True)
+    offs = np.arange(width)
+    per[free[:, k, t : t + width] < nd] = np.inf
+    per[offs[None, :] < jv.es[:, None]] = np.inf
+    per[~jv.allowed] = np.inf
+    d = jv.d
+    if width < d:
+        return False
+    bound = np.partition(per, d - 1, axis=1)[:, :d].sum(axis=1)
+    for h in np.argsort(bound, kind="stable"):
+        if not np.isfinite(bound[h]):
+            return False
+        row = per[h]
+        cand = np.flatnonzero(np.isfinite(row))
+        pick = _cheapest_slots(cand, row[cand], d, ckpt_h, dt)
         if pick is None:
             continue
-        total = float(per[h, pick].sum())
-        if best is None or total < best[0]:
-            best = (total, int(h), pick)
-    if best is None:
-        return False
-    _, h, pick = best
-    slots = pick + t
-    pieces = 1 + int(np.count_nonzero(np.diff(pick) > 1))
-    if pieces == 1:  # one piece needs no resume: exactly d slots
-        _commit(jv, sv, h, int(slots[0]), jv.d, k, hub, start, n_slots, segments, book)
+        h = int(h)
+        slots = pick + t
+        pieces = 1 + int(np.count_nonzero(np.diff(pick) > 1))
+        if pieces == 1:  # one piece needs no resume: exactly d slots
+            _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
+            return True
+        j = jv.index
+        book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
+        hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
+        split[j] = slots.astype(np.int32)
         return True
-    j = jv.index
-    book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
-    hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
-    split[j] = slots.astype(np.int32)
-    return True
+    return False
 
 
 def _cheapest_slots(
@@ -378,7 +395,7 @@ def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, boo
         s0 = t + int(jv.es[h])
         if s0 + d > end:
             continue
-        fit = np.flatnonzero(_window_min(free[h, k, s0:end], d) >= nd)
+        fit = np.flatnonzero(_fits(free[h : h + 1, k, s0:end], nd, d)[0])
         if len(fit):
             cand = (s0 + int(fit[0]), int(jv.rank[h]), int(h))
             if best is None or cand < best:
@@ -391,10 +408,3 @@ def _commit(jv, sv, h, s, d, k, hub, start, n_slots, segments, book) -> None:
     j = jv.index
     book(j, h, k, slice(s, s + d), sv, float(jv.marginal_mw[h]))
     hub[j], start[j], n_slots[j], segments[j] = h, s, d, 1
-
-
-def _window_min(arr: np.ndarray, d: int) -> np.ndarray:
-    """Minimum of each window of ``d`` consecutive values (len(arr) - d + 1 windows)."""
-    if len(arr) < d:
-        return np.zeros(0, dtype=arr.dtype)
-    return np.lib.stride_tricks.sliding_window_view(arr, d).min(axis=1)
