@@ -264,6 +264,9 @@ def _run_simulation(req, *, quiet: bool, before=None):
         sim = prepare(req)
     if before is not None and not quiet:
         before(sim)
+    if not quiet:
+        for note in sim.notes:
+            err_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
     if quiet:
         run_policies(sim, req)
     else:

@@ -336,16 +336,18 @@ def _place_split(
     bound); the checkpoint overhead is then added for the best hubs in that order.
     """
     t, width = sv.t, dead - sv.t
-    per = np.array(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64, copy=True)
-    offs = np.arange(width)
+    per = np.array(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64)
     per[free[:, k, t : t + width] < nd] = np.inf
-    per[offs[None, :] < jv.es[:, None]] = np.inf
+    if jv.es.any():
+        per[np.arange(width)[None, :] < jv.es[:, None]] = np.inf
     per[~jv.allowed] = np.inf
     d = jv.d
-    if width < d:
+    if width <= d:  # no slack: the one contiguous run is the only choice
         return False
     bound = np.partition(per, d - 1, axis=1)[:, :d].sum(axis=1)
-    for h in np.argsort(bound, kind="stable"):
+    # Two hubs at most: where overhead defeats splitting at the best, it rarely pays elsewhere
+    # (the job then runs contiguously).
+    for h in np.argsort(bound, kind="stable")[:2]:
         if not np.isfinite(bound[h]):
             return False
         row = per[h]

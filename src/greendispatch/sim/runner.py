@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from greendispatch.dispatch.policies import make_policy, policy_names
 from greendispatch.errors import InputError
 from greendispatch.scenario.loader import LoadedScenario, load_scenario
 from greendispatch.signals.build import Signals, build_signals
+from greendispatch.signals.forecast import make_forecaster
 from greendispatch.sim.engine import Progress, SimRun, simulate
 from greendispatch.sim.metrics import hub_slots_frame, jobs_frame, run_metrics
 from greendispatch.sim.network import NetworkArrays, network_arrays
@@ -69,7 +71,8 @@ def with_days(loaded: LoadedScenario, days: int | None) -> LoadedScenario:
 
 def prepare(req: SimulationRequest) -> Simulation:
     """Load the scenario, build its signals and the job set (generated or from a trace)."""
-    policy_names(req.policies)  # fail early on a bad --policy
+    policy_names(req.policies)  # fail early on a bad --policy or --forecast
+    make_forecaster(req.forecast, np.zeros(1), seed=0, slots_per_day=24)
     loaded = with_days(load_scenario(req.scenario), req.days)
     signals = build_signals(loaded, req.data_dir)
     net = network_arrays(loaded.scenario)
@@ -93,14 +96,17 @@ def prepare(req: SimulationRequest) -> Simulation:
 
         if not req.n_jobs or req.n_jobs <= 0:
             raise InputError(f"--jobs must be > 0 (got {req.n_jobs})")
-        jobs = generate_jobs(
-            loaded.scenario,
-            req.n_jobs,
-            rng,
-            days=loaded.scenario.time.days,
-            dt_h=loaded.scenario.time.dt_h,
-            utilisation=req.utilisation,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            jobs = generate_jobs(
+                loaded.scenario,
+                req.n_jobs,
+                rng,
+                days=loaded.scenario.time.days,
+                dt_h=loaded.scenario.time.dt_h,
+                utilisation=req.utilisation,
+            )
+        notes += [str(w.message) for w in caught]
     return Simulation(loaded, signals, net, jobs, notes, seed)
 
 

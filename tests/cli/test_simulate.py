@@ -1,0 +1,137 @@
+"""``greendispatch simulate``: the results contract, files, errors and determinism."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from greendispatch.sim.metrics import METRIC_KEYS
+from tests.helpers import run_cli
+
+SHORT = ["simulate", "--days", "4", "--jobs", "400", "--utilisation", "0.3"]
+
+
+@pytest.fixture(scope="module")
+def sim_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import sys
+
+    out = tmp_path_factory.mktemp("sim")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(sys, "argv", ["greendispatch", *SHORT, "--forecast", "noisy:0.1", "--out", str(out)])
+    from greendispatch.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main()
+    mp.undo()
+    assert exc.value.code == 0
+    return out
+
+
+def test_results_json_has_the_documented_schema(sim_out: Path) -> None:
+    doc = json.loads((sim_out / "results.json").read_text(encoding="utf-8"))
+    assert doc["scenario"] == "china-hubs"
+    assert list(doc["policies"]) == [
+        "baseline", "lowest-carbon", "wait-awhile", "carbon-time", "cost", "green-first"
+    ]  # fmt: skip
+    for metrics in doc["policies"].values():
+        assert set(METRIC_KEYS) <= set(metrics)
+        assert 0 <= metrics["green_share"] <= metrics["cfe_share"] <= 1
+    assert doc["config"]["forecast"] == "noisy:0.1"
+
+
+def test_tables_and_offline_report_are_written(sim_out: Path) -> None:
+    jobs = pd.read_csv(sim_out / "jobs-green-first.csv")
+    assert len(jobs) == 400
+    slots = pd.read_csv(sim_out / "hub-slots-baseline.csv")
+    assert len(slots) == 10 * 4 * 24
+    balance = slots.own_used_mwh + slots.battery_discharge_mwh + slots.contracted_used_mwh
+    assert ((balance + slots.grid_mwh - slots.load_mwh).abs() < 1e-3).all()
+    html = (sim_out / "report.html").read_text(encoding="utf-8")
+    assert "green-first" in html
+    # Nothing is loaded from a network: no tag points at a remote address.
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", html)
+
+
+def test_json_flag_prints_results_and_same_seed_same_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = [*SHORT, "--policy", "green-first,wait-awhile", "--seed", "5", "--json", "--no-tables"]
+    code, out1, err = run_cli([*args, "--out", str(tmp_path / "a")], capsys, monkeypatch)
+    assert code == 0, err
+    code, out2, _ = run_cli([*args, "--out", str(tmp_path / "b")], capsys, monkeypatch)
+    a, b = json.loads(out1), json.loads(out2)
+    for name in ("green-first", "wait-awhile"):
+        a["policies"][name].pop("runtime_s")
+        b["policies"][name].pop("runtime_s")
+    assert a["policies"] == b["policies"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--policy", "greenest"], "unknown policy 'greenest'"),
+        (["--forecast", "nosy:0.1"], "noisy:<sigma>"),
+        (["--carbon-weight", "2"], "--carbon-weight must be in [0, 1]"),
+        (["--trace", "x.csv", "--trace-format", "gaia"], "either --jobs N or --trace PATH"),
+        (["--days", "0"], "--days must be > 0"),
+    ],
+)
+def test_bad_flags_exit_2(
+    extra: list[str],
+    fragment: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = run_cli([*SHORT, *extra, "--out", str(tmp_path)], capsys, monkeypatch)
+    assert code == 2, err
+    assert fragment in err and "Traceback" not in err
+
+
+GAIA_OK = "arrival_time,length,cpus\n0.0,2.5,4\n1.5,1.0,2\n3.0,5.0,8\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("arrival_time,length\n0.0,2.5\n", ["cpus"]),
+        ("arrival_time,length,cpus\n0.0,2.5,4\n1.0,-3,2\n", [":3", "length"]),
+        ("arrival_time,length,cpus\n0.0,2.5,4\n1.0,2,four\n", [":3", "cpus"]),
+        ("", ["empty"]),
+    ],
+    ids=["missing-column", "negative-duration", "text-in-number", "empty-file"],
+)
+def test_bad_traces_name_file_line_and_column(
+    text: str,
+    fragments: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trace = tmp_path / "bad.csv"
+    trace.write_text(text, encoding="utf-8")
+    args = ["simulate", "--days", "4", "--trace", str(trace), "--trace-format", "gaia"]
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "o")], capsys, monkeypatch)
+    assert code == 2, err
+    assert "bad.csv" in err and "Traceback" not in err
+    for frag in fragments:
+        assert frag in err, (frag, err)
+
+
+def test_a_gaia_trace_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "ok.csv"
+    trace.write_text(GAIA_OK, encoding="utf-8")
+    args = ["simulate", "--days", "2", "--trace", str(trace), "--trace-format", "gaia", "--json"]
+    code, out, err = run_cli(
+        [*args, "--out", str(tmp_path / "o"), "--no-tables"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["config"]["jobs"] == 3
+    assert doc["policies"]["baseline"]["deadline_misses"] == 0
