@@ -101,6 +101,10 @@ class JobView:
     full_mw: np.ndarray
     interruptible: bool
 
+    @property
+    def all_allowed(self) -> bool:
+        return bool(self.allowed.all())
+
 
 def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:
     """Sums over ``d`` consecutive slots for each start offset ``0..L-1``: (H, L)."""
@@ -109,7 +113,10 @@ def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:
 
 @runtime_checkable
 class Policy(Protocol):
-    """Scores each (hub, start offset) candidate of a job; lower is better, inf excluded."""
+    """Scores each (hub, start offset) candidate of a job; lower is better, inf excluded.
+
+    ``scores`` returns a new (H, L) array each call: the engine masks it in place.
+    """
 
     name: str
 

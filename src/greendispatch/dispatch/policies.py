@@ -132,10 +132,9 @@ class GreenFirst:
         cs = np.zeros((per_slot.shape[0], per_slot.shape[1] + 1))
         np.cumsum(per_slot, axis=1, out=cs[:, 1:])
         c = window_sums(cs, job.d, job.L)
-        wait_h = _earliest(job) * slot.dt_h
-        finite = c[np.isfinite(c)]
-        ref = float(np.abs(finite).mean()) if finite.size else 0.0
-        return c + (self.wait_weight * ref + _EARLY) * wait_h
+        # Penalty scale: the job's mean score per start (its slots' mean marginal intensity x d).
+        ref = abs(float(cs[:, -1].mean())) * job.d / max(per_slot.shape[1], 1)
+        return c + (self.wait_weight * ref + _EARLY) * (_earliest(job) * slot.dt_h)
 
 
 def _ref(x: np.ndarray) -> float:

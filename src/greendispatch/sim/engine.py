@@ -296,10 +296,11 @@ def simulate(
 
 
 def _place_contiguous(jv, sv, policy, free, k, nd, hub, start, n_slots, segments, book) -> bool:
-    scores = np.array(policy.scores(jv, sv), dtype=np.float64, copy=True)
-    offs = np.arange(jv.L)
-    scores[~jv.allowed] = np.inf
-    scores[offs[None, :] < jv.es[:, None]] = np.inf
+    scores = np.asarray(policy.scores(jv, sv), dtype=np.float64)  # a new array: ours to edit
+    if not jv.all_allowed:
+        scores[~jv.allowed] = np.inf
+    if jv.es.any():
+        scores[np.arange(jv.L)[None, :] < jv.es[:, None]] = np.inf
     flat = scores.ravel()
     t, d = sv.t, jv.d
     idx = int(np.argmin(flat))
@@ -340,7 +341,8 @@ def _place_split(
     per[free[:, k, t : t + width] < nd] = np.inf
     if jv.es.any():
         per[np.arange(width)[None, :] < jv.es[:, None]] = np.inf
-    per[~jv.allowed] = np.inf
+    if not jv.all_allowed:
+        per[~jv.allowed] = np.inf
     d = jv.d
     if width <= d:  # no slack: the one contiguous run is the only choice
         return False
