@@ -9,6 +9,7 @@ Policies that can split interruptible work also give per-slot scores (:class:`Sl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -20,18 +21,27 @@ class SlotView:
     """Forecasts issued at slot ``t`` for slots ``t .. t+W-1``, shape (H, W); never actuals
     beyond ``t`` unless the forecast is ``perfect``.
 
-    ``surplus_mw`` is forecast green supply (own wind + solar + contracted) minus the facility
-    load already booked; the engine lowers it as it books jobs in this cycle.
+    ``surplus_it_mw`` is forecast green supply (own wind + solar + contracted) minus the facility
+    load already booked, in MW of IT load it can carry (divided by PUE); the engine lowers it as
+    it books jobs in this cycle.
     """
 
     t: int
     dt_h: float
     ci: np.ndarray
     pue: np.ndarray
-    price: np.ndarray
+    price_source: np.ndarray | Callable[[], np.ndarray]
     green_mw: np.ndarray
-    surplus_mw: np.ndarray
+    surplus_it_mw: np.ndarray
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def price(self) -> np.ndarray:
+        """Forecast price per MWh, (H, W); forecast on first use (most policies never ask)."""
+        if "price" not in self._cache:
+            src = self.price_source
+            self._cache["price"] = src() if callable(src) else src
+        return self._cache["price"]
 
     @property
     def width(self) -> int:
@@ -45,9 +55,9 @@ class SlotView:
         return self._cache["ci_pue_slot"]
 
     @property
-    def surplus_it_mw(self) -> np.ndarray:
-        """Forecast green surplus in MW of IT load it can carry (surplus / PUE), (H, W)."""
-        return self.surplus_mw / self.pue
+    def surplus_mw(self) -> np.ndarray:
+        """Forecast green surplus at the facility meter (MW), (H, W)."""
+        return self.surplus_it_mw * self.pue
 
     def trim(self, width: int) -> SlotView:
         """The first ``width`` slots of this view (numpy views: bookings made through the full
@@ -59,11 +69,12 @@ class SlotView:
             self.dt_h,
             self.ci[:, :width],
             self.pue[:, :width],
-            self.price[:, :width],
+            lambda: self.price[:, :width],
             self.green_mw[:, :width],
-            self.surplus_mw[:, :width],
+            self.surplus_it_mw[:, :width],
         )
         out._parent = self  # type: ignore[attr-defined]
+        out._cache["ci_pue_slot"] = self.ci_pue[:, :width]
         return out
 
     def cumsum(self, name: str) -> np.ndarray:
@@ -87,7 +98,8 @@ class JobView:
     deadline; ``es[h]`` is the earliest offset at hub ``h`` (data transfer); ``allowed`` the hubs
     it may use (residency, device type, latency, capacity); ``rank`` the hubs' latency rank from
     the job's origin (0 = nearest, its home hub); ``marginal_mw`` the extra IT power (MW) it adds
-    at each hub (devices x kW x (1 - idle share)); ``full_mw`` its full IT draw.
+    at each hub (devices x kW x (1 - idle share)); ``full_mw`` its full IT draw;
+    ``inv_marginal_mw`` 1 / marginal_mw as a column (0 where it adds nothing), (H, 1).
     """
 
     index: int
@@ -100,6 +112,12 @@ class JobView:
     marginal_mw: np.ndarray
     full_mw: np.ndarray
     interruptible: bool
+    inv_marginal_mw: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.inv_marginal_mw is None:
+            mw = self.marginal_mw
+            self.inv_marginal_mw = np.divide(1.0, mw, out=np.zeros_like(mw), where=mw > 0)[:, None]
 
     @property
     def all_allowed(self) -> bool:
@@ -107,8 +125,24 @@ class JobView:
 
 
 def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:
-    """Sums over ``d`` consecutive slots for each start offset ``0..L-1``: (H, L)."""
+    """Sums over ``d`` consecutive slots for each start offset ``0..L-1``: (H, L), from
+    cumulative sums with a leading 0."""
     return cs[:, d : d + L] - cs[:, :L]
+
+
+def sliding_sums(x: np.ndarray, d: int, L: int) -> np.ndarray:
+    """Sums of ``x`` (H, >= L+d-1) over ``d`` consecutive slots for each start ``0..L-1``.
+
+    The first window is one vectorised sum; the others follow by adding the slot that enters
+    and subtracting the one that leaves, so the sequential cumulative sum runs over ``L``
+    values per row instead of the whole window (cumsum is the slow numpy reduction).
+    """
+    out = np.empty((x.shape[0], L))
+    out[:, 0] = x[:, :d].sum(axis=1)
+    if L > 1:
+        np.cumsum(x[:, d : d + L - 1] - x[:, : L - 1], axis=1, out=out[:, 1:])
+        out[:, 1:] += out[:, :1]
+    return out
 
 
 @runtime_checkable

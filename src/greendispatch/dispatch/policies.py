@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from greendispatch.dispatch.base import JobView, Policy, SlotView, window_sums
+from greendispatch.dispatch.base import JobView, Policy, SlotView, sliding_sums, window_sums
 from greendispatch.errors import InputError
 
 _EARLY = 1e-9  # tie-break: among equal scores prefer the earlier start
@@ -115,9 +115,11 @@ class GreenFirst:
 
         The share of the job's power covered by forecast surplus is zero-carbon.
         """
-        mw = np.where(job.marginal_mw > 0, job.marginal_mw, np.inf)[:, None]
-        covered = np.clip(slot.surplus_it_mw / mw, 0.0, 1.0)
-        return slot.ci_pue * (1.0 - covered)
+        covered = slot.surplus_it_mw * job.inv_marginal_mw
+        np.maximum(covered, 0.0, out=covered)
+        np.minimum(covered, 1.0, out=covered)
+        np.subtract(1.0, covered, out=covered)
+        return np.multiply(slot.ci_pue, covered, out=covered)
 
     def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
         score = self._marginal_ci(job, slot)
@@ -128,12 +130,9 @@ class GreenFirst:
         return score
 
     def scores(self, job: JobView, slot: SlotView) -> np.ndarray:
-        per_slot = self.slot_scores(job, slot)
-        cs = np.zeros((per_slot.shape[0], per_slot.shape[1] + 1))
-        np.cumsum(per_slot, axis=1, out=cs[:, 1:])
-        c = window_sums(cs, job.d, job.L)
-        # Penalty scale: the job's mean score per start (its slots' mean marginal intensity x d).
-        ref = abs(float(cs[:, -1].mean())) * job.d / max(per_slot.shape[1], 1)
+        c = sliding_sums(self.slot_scores(job, slot), job.d, job.L)
+        # Penalty scale: the mean over hubs of the score of starting now.
+        ref = abs(float(c[:, 0].mean()))
         return c + (self.wait_weight * ref + _EARLY) * (_earliest(job) * slot.dt_h)
 
 

@@ -27,7 +27,7 @@ from greendispatch.workload.jobs import ANY, JobTable
 
 Progress = Callable[[int, int], None]
 _EPS = 1e-9
-FORECAST_HORIZON_H = 7 * 24  # forecasts reach a week; beyond it the last forecast day repeats
+FORECAST_HORIZON_H = 72  # forecasts reach 3 days; beyond, the last forecast day repeats
 LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
 
 
@@ -65,9 +65,9 @@ class SimRun:
 
 
 class _Forecasts:
-    """One forecaster over the stacked series policies see (intensity, PUE, green supply,
-    price): one random stream per issue slot, so noisy errors are independent across series
-    and hubs but drawn in a single call."""
+    """Forecasters for the series policies see: intensity, PUE and green supply stacked in one
+    (one random stream per issue slot, errors independent across series and hubs), and price in
+    another, asked only by the policies that use it."""
 
     def __init__(self, signals: Signals, net: NetworkArrays, spec: str, seed: int):
         spd = round(24 / signals.grid.dt_h)
@@ -77,27 +77,34 @@ class _Forecasts:
             + net.contracted_mw[:, None]
         )
         self.n_h = net.n_hubs
-        stacked = np.concatenate(
-            [signals.ci_g_per_kwh, signals.pue, green, signals.price_per_mwh], axis=0
-        )
+        stacked = np.concatenate([signals.ci_g_per_kwh, signals.pue, green], axis=0)
+        self.f = make_forecaster(spec, stacked, seed=seed, slots_per_day=spd)
         # Prices can be negative: forecast them relative to a positive offset, then shift back.
         self.offset = float(max(0.0, -signals.price_per_mwh.min()) + 1.0)
-        stacked[3 * self.n_h :] += self.offset
-        self.f = make_forecaster(spec, stacked, seed=seed, slots_per_day=spd)
+        self.f_price = make_forecaster(
+            spec, signals.price_per_mwh + self.offset, seed=seed + 7919, slots_per_day=spd
+        )
         self.spd = spd
         self.horizon = int(FORECAST_HORIZON_H / signals.grid.dt_h)
 
+    def _extend(self, fc: np.ndarray, width: int) -> np.ndarray:
+        """Beyond the forecast horizon the last forecast day repeats."""
+        if fc.shape[1] >= width:
+            return fc
+        day = fc[:, -min(self.spd, fc.shape[1]) :]
+        reps = -(-(width - fc.shape[1]) // day.shape[1])
+        return np.concatenate([fc, np.tile(day, reps)[:, : width - fc.shape[1]]], axis=1)
+
     def slot_view(self, t: int, width: int, dt_h: float, booked_mw: np.ndarray) -> SlotView:
-        fc = self.f.forecast(t, min(width, self.horizon))
-        if fc.shape[1] < width:
-            # Beyond the forecast horizon the last forecast day repeats.
-            day = fc[:, -min(self.spd, fc.shape[1]) :]
-            reps = -(-(width - fc.shape[1]) // day.shape[1])
-            fc = np.concatenate([fc, np.tile(day, reps)[:, : width - fc.shape[1]]], axis=1)
+        fc = self._extend(self.f.forecast(t, min(width, self.horizon)), width)
         n = self.n_h
-        ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n : 3 * n]
-        price = fc[3 * n :] - self.offset
-        return SlotView(t, dt_h, ci, pue, price, green, green - booked_mw * pue)
+        ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n :]
+
+        def price() -> np.ndarray:
+            raw = self.f_price.forecast(t, min(width, self.horizon))
+            return self._extend(raw, width) - self.offset
+
+        return SlotView(t, dt_h, ci, pue, price, green, green / pue - booked_mw)
 
 
 def simulate(
@@ -125,6 +132,7 @@ def simulate(
     free = np.repeat(net.cap[:, :, None], n_t, axis=2).astype(np.int32)
     marg_kw = net.kw * (1.0 - net.idle)  # (H, K) extra kW per busy device
     idle_mw = net.idle_it_mw()  # (H,)
+    booked_it = np.repeat(idle_mw[:, None], n_t, axis=1)  # IT MW booked so far, (H, T)
 
     n = len(jobs)
     hub = np.full(n, -1, dtype=np.int32)
@@ -187,13 +195,32 @@ def simulate(
 
     def book(j: int, h: int, k: int, slots: np.ndarray | slice, sv: SlotView, mw: float) -> None:
         free[h, k, slots] -= jobs.devices[j]
+        booked_it[h, slots] += mw
         if isinstance(slots, slice):
             lo, hi = slots.start - sv.t, min(slots.stop - sv.t, sv.width)
             if lo < sv.width:
-                sv.surplus_mw[h, lo:hi] -= mw * sv.pue[h, lo:hi]
+                sv.surplus_it_mw[h, lo:hi] -= mw
         else:
             rel = slots[slots - sv.t < sv.width] - sv.t
-            sv.surplus_mw[h, rel] -= mw * sv.pue[h, rel]
+            sv.surplus_it_mw[h, rel] -= mw
+
+    # Transfer time per GB from each region to each hub (hours); none to the home hub.
+    if has_regions:
+        h_per_gb = 8.0 / (net.bw_gbps * 3600.0)
+        h_per_gb[np.arange(len(home_of)), home_of] = 0.0
+        max_h_per_gb = h_per_gb.max(axis=1).tolist()
+    # Per-job scalars as Python lists (much faster to index in the loop than numpy scalars).
+    pool_l = jobs.pool.tolist()
+    dslots_l = dslots.tolist()
+    devices_l = jobs.devices.tolist()
+    dead_l = dead.tolist()
+    origin_l = jobs.origin.tolist()
+    data_l = jobs.data_gb.tolist()
+    submit_l = jobs.submit_h.tolist()
+    interr_l = jobs.interruptible.tolist()
+    marg_mw_k = [marg_kw[:, k] / 1000.0 for k in range(marg_kw.shape[1])]  # MW per device
+    full_mw_k = [net.kw[:, k] / 1000.0 for k in range(marg_kw.shape[1])]
+    inv_marg_k = [np.divide(1.0, m, out=np.zeros_like(m), where=m > 0)[:, None] for m in marg_mw_k]
 
     for t in range(n_t):
         lo_i, hi_i = bounds[t], bounds[t + 1]
@@ -203,34 +230,30 @@ def simulate(
             continue
         batch = order[lo_i:hi_i]
         width = int(min(n_t - t, max(1, (dead[batch] - t).max())))
-        busy_w = net.cap[:, :, None] - free[:, :, t : t + width]
-        booked_mw = (busy_w * marg_kw[:, :, None]).sum(axis=1) / 1000.0 + idle_mw[:, None]
-        sv = fc.slot_view(t, width, dt, booked_mw)
-        for j in batch:
-            j = int(j)
-            k = int(jobs.pool[j])
-            d = int(dslots[j])
-            nd = int(jobs.devices[j])
-            origin = int(jobs.origin[j]) if has_regions else 0
+        sv = fc.slot_view(t, width, dt, booked_it[:, t : t + width])
+        for j in batch.tolist():
+            k = pool_l[j]
+            d = dslots_l[j]
+            nd = devices_l[j]
+            dj = dead_l[j]
+            origin = origin_l[j] if has_regions else 0
             mask, lat_viol[j] = allowed_mask(j, k, origin)
             if nd > min_cap[k]:
                 mask = mask & (net.cap[:, k] >= nd)
             home = int(home_of[origin])
             jrank = rank_of[origin]
-            if has_regions and jobs.data_gb[j] > 0:
-                # The transfer starts at submit time; the job can start at the first slot
-                # boundary after its data has arrived.
-                delay_h = jobs.data_gb[j] * 8.0 / (net.bw_gbps[origin] * 3600.0)
-                delay_h[home] = 0.0
-                ready = np.ceil((jobs.submit_h[j] + delay_h) / dt - _EPS).astype(np.int64)
+            # The transfer starts at submit time; the job can start at the first slot boundary
+            # after its data has arrived (no wait if even the slowest link delivers by slot t).
+            if has_regions and submit_l[j] + data_l[j] * max_h_per_gb[origin] > t * dt + _EPS:
+                delay_h = data_l[j] * h_per_gb[origin]
+                ready = np.ceil((submit_l[j] + delay_h) / dt - _EPS).astype(np.int64)
                 es = np.maximum(ready - t, 0)
             else:
                 es = zeros_h
-            if not np.any(mask):
+            if not mask.any():
                 missed[j] = True
                 continue
-            mw = nd * marg_kw[:, k] / 1000.0
-            L = int(dead[j] - d - t + 1)
+            L = dj - d - t + 1
             jv = JobView(
                 j,
                 d,
@@ -239,12 +262,13 @@ def simulate(
                 mask,
                 jrank,
                 home,
-                mw,
-                nd * net.kw[:, k] / 1000.0,
-                bool(jobs.interruptible[j]),
+                marg_mw_k[k] * nd,
+                full_mw_k[k] * nd,
+                interr_l[j],
+                inv_marg_k[k] / nd,
             )
             placed = False
-            jsv = sv.trim(max(1, int(dead[j]) - t))
+            jsv = sv.trim(max(1, dj - t))
             if L > 0 and jv.interruptible and scorer is not None and d > 1:
                 placed = _place_split(
                     jv,
@@ -255,7 +279,7 @@ def simulate(
                     nd,
                     jobs.checkpoint_h[j],
                     dt,
-                    int(dead[j]),
+                    dj,
                     hub,
                     start,
                     n_slots,
@@ -337,7 +361,7 @@ def _place_split(
     bound); the checkpoint overhead is then added for the best hubs in that order.
     """
     t, width = sv.t, dead - sv.t
-    per = np.array(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64)
+    per = np.asarray(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64)  # new array
     per[free[:, k, t : t + width] < nd] = np.inf
     if jv.es.any():
         per[np.arange(width)[None, :] < jv.es[:, None]] = np.inf
@@ -352,14 +376,12 @@ def _place_split(
     for h in np.argsort(bound, kind="stable")[:2]:
         if not np.isfinite(bound[h]):
             return False
-        row = per[h]
-        cand = np.flatnonzero(np.isfinite(row))
-        pick = _cheapest_slots(cand, row[cand], d, ckpt_h, dt)
-        if pick is None:
+        found = _cheapest_slots(per[h], d, ckpt_h, dt)
+        if found is None:
             continue
+        pick, pieces = found
         h = int(h)
         slots = pick + t
-        pieces = 1 + int(np.count_nonzero(np.diff(pick) > 1))
         if pieces == 1:  # one piece needs no resume: exactly d slots
             _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
             return True
@@ -372,20 +394,23 @@ def _place_split(
 
 
 def _cheapest_slots(
-    cand: np.ndarray, sc: np.ndarray, d: int, ckpt_h: float, dt: float
-) -> np.ndarray | None:
-    """The cheapest slots giving ``d`` slots of work plus the checkpoint overhead of resuming
-    after each gap; None if there are not enough."""
+    row: np.ndarray, d: int, ckpt_h: float, dt: float
+) -> tuple[np.ndarray, int] | None:
+    """Slot offsets (sorted) of the cheapest slots of ``row`` (inf = unavailable) that give ``d``
+    slots of work plus the checkpoint overhead of resuming after each gap, and the number of
+    pieces they form; None if there are too few."""
+    available = int(np.count_nonzero(np.isfinite(row)))
     need = d
+    sel = np.zeros(len(row), dtype=bool)
     for _ in range(4):
-        if len(cand) < need:
+        if need > available:
             return None
-        idx = np.argpartition(sc, need - 1)[:need] if need < len(cand) else np.arange(len(cand))
-        pick = np.sort(cand[idx])
-        pieces = 1 + int(np.count_nonzero(np.diff(pick) > 1))
+        sel[:] = False
+        sel[np.argpartition(row, need - 1)[:need]] = True
+        pieces = int(sel[0]) + int(np.count_nonzero(sel[1:] & ~sel[:-1]))
         total = d + int(np.ceil((pieces - 1) * ckpt_h / dt - _EPS))
         if total <= need:
-            return pick
+            return np.flatnonzero(sel), pieces
         need = total
     return None
 
