@@ -33,16 +33,6 @@ ONLINE = JOB_KINDS.index(JobKind.ONLINE_INFERENCE)
 
 
 @pytest.fixture(scope="module")
-def china() -> Scenario:
-    return load_scenario("china-hubs").scenario
-
-
-@pytest.fixture(scope="module")
-def global16() -> Scenario:
-    return load_scenario("global-16").scenario
-
-
-@pytest.fixture(scope="module")
 def jobs100k(china: Scenario) -> JobTable:
     return generate_jobs(china, 100_000, np.random.default_rng(42))
 

@@ -10,7 +10,6 @@ import pytest
 
 from greendispatch.domain import PoolKind, Scenario
 from greendispatch.errors import DataFileError, InputError
-from greendispatch.scenario.loader import load_scenario
 from greendispatch.workload import traces
 from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobKind
 from greendispatch.workload.traces import (
@@ -25,16 +24,6 @@ from greendispatch.workload.traces import (
 AI, GENERAL = POOL_KINDS.index(PoolKind.AI), POOL_KINDS.index(PoolKind.GENERAL)
 ONLINE = JOB_KINDS.index(JobKind.ONLINE_INFERENCE)
 BATCH_CPU = JOB_KINDS.index(JobKind.BATCH_CPU)
-
-
-@pytest.fixture(scope="module")
-def china() -> Scenario:
-    return load_scenario("china-hubs").scenario
-
-
-@pytest.fixture(scope="module")
-def global16() -> Scenario:
-    return load_scenario("global-16").scenario
 
 
 def rng() -> np.random.Generator:
