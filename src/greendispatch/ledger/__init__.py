@@ -1,0 +1,1 @@
+"""Green-power traceability: certificates, matching, storage and the verifiable ledger."""

@@ -1,0 +1,277 @@
+"""The append-only ledger: hash-chained JSON lines, a signed head, signed statements.
+
+Each line of ``ledger.jsonl`` is the canonical JSON (sorted keys, no spaces, UTF-8) of
+``{"seq", "prev", "hash", "body"}`` where ``hash = SHA-256(prev + canonical({"seq", "body"}))``
+and ``prev`` is the previous entry's hash (64 zeros for the first). ``head.json`` holds the last
+sequence number and hash, signed with the ledger's Ed25519 key; ``ledger-key.pub`` is the public
+key (publish its fingerprint so readers can check it). Any changed byte, deleted, reordered or
+duplicated entry breaks a line's canonical form, a hash, the sequence or the signed head, and
+:func:`verify_ledger` names the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from greendispatch.errors import InputError, Problem
+
+LEDGER_FILE = "ledger.jsonl"
+HEAD_FILE = "head.json"
+KEY_FILE = "ledger-key.pem"
+PUB_FILE = "ledger-key.pub"
+ZERO_HASH = "0" * 64
+
+
+def canonical(obj: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no insignificant white space, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(prev: str, seq: int, body: Any) -> str:
+    return hashlib.sha256(prev.encode() + canonical({"seq": seq, "body": body})).hexdigest()
+
+
+def fingerprint(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _public_hex(public: Ed25519PublicKey) -> str:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
+    """The ledger's signing key: read from ``folder`` or created there (private file 0600)."""
+    path = folder / KEY_FILE
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise InputError(Problem(str(path), None, "", "not an Ed25519 private key"))
+        return key
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    (folder / PUB_FILE).write_text(_public_hex(key.public_key()) + "\n", encoding="utf-8")
+    return key
+
+
+def load_public_key(folder: Path) -> Ed25519PublicKey:
+    path = folder / PUB_FILE
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(path.read_text().strip()))
+    except FileNotFoundError:
+        raise InputError(Problem(str(path), None, "", "public key file not found")) from None
+    except ValueError as exc:
+        raise InputError(
+            Problem(str(path), None, "", f"not an Ed25519 public key ({exc})")
+        ) from None
+
+
+class LedgerWriter:
+    """Append entries to a ledger folder (created if needed) and keep its signed head current.
+
+    Use as a context manager; the head is signed when it closes.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.key = load_or_create_key(folder)
+        self.path = folder / LEDGER_FILE
+        self.seq, self.last = -1, ZERO_HASH
+        if self.path.exists() and self.path.stat().st_size:
+            report = verify_ledger(folder)
+            if not report.ok:
+                msg = f"will not append to a ledger that does not verify: {report.problems[0]}"
+                raise InputError(Problem(str(self.path), None, "", msg))
+            self.seq, self.last = report.entries - 1, report.head_hash
+        self._fh = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+
+    def append(self, body: Any) -> str:
+        self.seq += 1
+        h = entry_hash(self.last, self.seq, body)
+        self._fh.write(canonical({"seq": self.seq, "prev": self.last, "hash": h, "body": body}))
+        self._fh.write(b"\n")
+        self.last = h
+        return h
+
+    def extend(self, bodies: Iterable[Any]) -> int:
+        n = 0
+        for body in bodies:
+            self.append(body)
+            n += 1
+        return n
+
+    def close(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        head = {"entries": self.seq + 1, "hash": self.last}
+        sig = self.key.sign(canonical(head)).hex()
+        doc = head | {"signature": sig, "public_key": _public_hex(self.key.public_key())}
+        tmp = self.folder / (HEAD_FILE + ".tmp")
+        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.folder / HEAD_FILE)
+
+    def __enter__(self) -> LedgerWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def describe(body: Any) -> str:
+    """A short label of an entry for messages: its type and what it is about."""
+    if not isinstance(body, dict):
+        return "entry"
+    parts = [str(body.get("type", "entry"))]
+    for key in ("hub", "hour_start", "month", "scenario"):
+        if key in body:
+            parts.append(str(body[key]))
+    return " ".join(parts)
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of :func:`verify_ledger`: entries read, the last hash, problems (first first)."""
+
+    path: Path
+    entries: int = 0
+    head_hash: str = ZERO_HASH
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def iter_entries(path: Path) -> Iterator[tuple[int, bytes]]:
+    with open(path, "rb") as fh:
+        yield from enumerate(fh, 1)
+
+
+def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
+    """Check every line (canonical form, sequence, previous hash, hash) and the signed head."""
+    path = folder / LEDGER_FILE
+    report = VerifyReport(path)
+    if not path.exists():
+        report.problems.append(f"{path}: ledger file not found")
+        return report
+    prev, expected = ZERO_HASH, 0
+
+    def bad(line_no: int, what: str) -> None:
+        report.problems.append(f"{path}:{line_no}: {what}")
+
+    for line_no, raw in iter_entries(path):
+        if len(report.problems) >= max_problems:
+            break
+        text = raw[:-1] if raw.endswith(b"\n") else raw
+        try:
+            entry = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            bad(line_no, f"entry {expected}: not valid JSON ({exc}) — edited or truncated")
+            expected += 1
+            continue
+        if not isinstance(entry, dict) or set(entry) != {"seq", "prev", "hash", "body"}:
+            bad(line_no, f"entry {expected}: not a ledger entry (keys seq, prev, hash, body)")
+            expected += 1
+            continue
+        seq, label = entry["seq"], describe(entry["body"])
+        name = f"entry {seq} ({label})"
+        if canonical(entry) != text or not raw.endswith(b"\n"):
+            bad(line_no, f"{name}: bytes changed (the line is not in its canonical form)")
+        if seq != expected:
+            if isinstance(seq, int) and seq < expected:
+                what = "duplicated or moved back"
+            else:
+                what = "an entry before it was deleted or moved"
+            bad(line_no, f"{name}: sequence number {seq} where {expected} was expected — {what}")
+        if entry["prev"] != prev:
+            bad(line_no, f"{name}: does not follow the previous entry (prev hash differs) — "
+                         "entries were deleted, reordered or duplicated")  # fmt: skip
+        recomputed = entry_hash(entry["prev"], seq, entry["body"]) if isinstance(seq, int) else ""
+        if recomputed != entry["hash"]:
+            bad(line_no, f"{name}: hash does not match its content — the entry was edited")
+        prev = entry["hash"] if isinstance(entry["hash"], str) else ""
+        expected = (seq if isinstance(seq, int) else expected) + 1
+        report.entries += 1
+    report.head_hash = prev
+    _check_head(folder, report)
+    return report
+
+
+def _check_head(folder: Path, report: VerifyReport) -> None:
+    head_path = folder / HEAD_FILE
+    try:
+        head = json.loads(head_path.read_text(encoding="utf-8"))
+        public = load_public_key(folder)
+    except FileNotFoundError:
+        report.problems.append(f"{head_path}: signed head not found")
+        return
+    except (json.JSONDecodeError, InputError) as exc:
+        report.problems.append(f"{head_path}: unreadable ({exc})")
+        return
+    if head.get("public_key") != _public_hex(public):
+        report.problems.append(f"{head_path}: signed with a key other than {PUB_FILE}")
+    try:
+        public.verify(
+            bytes.fromhex(head.get("signature", "")),
+            canonical({"entries": head.get("entries"), "hash": head.get("hash")}),
+        )
+    except (InvalidSignature, ValueError):
+        report.problems.append(f"{head_path}: signature does not verify — the head was edited")
+        return
+    if head.get("entries") != report.entries:
+        report.problems.append(
+            f"{head_path}: the signed head has {head.get('entries')} entries, the ledger "
+            f"{report.entries} — entries were deleted or added at the end"
+        )
+    elif head.get("hash") != report.head_hash:
+        report.problems.append(f"{head_path}: the last entry's hash differs from the signed head")
+
+
+def sign_document(doc: dict[str, Any], key: Ed25519PrivateKey, ledger_head: str) -> dict[str, Any]:
+    """A copy of ``doc`` with an Ed25519 signature over its canonical JSON and the ledger head."""
+    payload = {"document": doc, "ledger_head": ledger_head}
+    return {
+        **doc,
+        "signature": {
+            "algorithm": "Ed25519",
+            "public_key": _public_hex(key.public_key()),
+            "key_fingerprint": fingerprint(key.public_key()),
+            "ledger_head": ledger_head,
+            "signed": "canonical JSON (sorted keys, no spaces) of {document, ledger_head}",
+            "value": key.sign(canonical(payload)).hex(),
+        },
+    }
+
+
+def verify_document(signed: dict[str, Any]) -> bool:
+    """True when a statement's signature matches its content."""
+    sig = signed.get("signature")
+    if not isinstance(sig, dict):
+        return False
+    doc = {k: v for k, v in signed.items() if k != "signature"}
+    try:
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(sig["public_key"]))
+        public.verify(
+            bytes.fromhex(sig["value"]),
+            canonical({"document": doc, "ledger_head": sig["ledger_head"]}),
+        )
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return False
+    return True
