@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from greendispatch.cli.ledger_cmd import ledger_app
 from greendispatch.errors import GreenDispatchError, InputError, Problem
 from greendispatch.scenario.dump import dump_scenario
 from greendispatch.scenario.loader import (
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 scenario_app = typer.Typer(help="List, show, validate and export scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(ledger_app, name="ledger")
 
 # Wide enough for the hub table when the output is a file or a pipe (rich would use 80).
 out_console = Console(width=None if sys.stdout.isatty() else 200)
@@ -191,6 +193,18 @@ def simulate_cmd(
     no_tables: Annotated[
         bool, typer.Option("--no-tables", help="Skip the per-job and per-hub-slot CSV files.")
     ] = False,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Write the green-power ledger and signed statements to DIR."),
+    ] = None,
+    ledger_policy: Annotated[
+        str | None,
+        typer.Option("--ledger-policy", help="Policy whose run the ledger records."),
+    ] = None,
+    priority_tenants: Annotated[
+        str | None,
+        typer.Option("--priority-tenants", help="Tenants with green contracts, matched first."),
+    ] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
@@ -224,7 +238,21 @@ def simulate_cmd(
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)
-    _run_simulation(req, quiet=as_json)
+    if ledger is not None and ledger.exists() and not ledger.is_dir():
+        raise InputError(f"--ledger {ledger} exists and is not a folder")
+    priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
+    sim = _run_simulation(req, quiet=as_json)
+    if ledger is not None:
+        from greendispatch.ledger.record import record_run
+
+        with err_console.status("issuing certificates, matching, writing the ledger..."):
+            rec = record_run(sim, req, ledger, policy=ledger_policy, priority_tenants=priority)
+        err_console.print(
+            f"ledger: {rec['entries']:,} entries for policy {rec['policy']} in {ledger}/ "
+            f"(head {rec['head'][:16]}...); {len(rec['statements'])} signed tenant statements "
+            f"in {ledger}/statements/",
+            highlight=False,
+        )
 
 
 @app.command("demo")

@@ -1,1 +1,1 @@
-"""Green-power traceability: certificates, matching, storage and the verifiable ledger."""
+"""Green-power traceability: hourly granular certificates, storage, matching, GEC and the ledger."""

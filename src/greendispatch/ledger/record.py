@@ -1,0 +1,193 @@
+"""Write a run's green-power ledger and signed statements; rebuild a run for job statements.
+
+``simulate --ledger DIR`` records one policy's run (``green-first`` if it ran, else the first):
+a genesis entry with everything needed to reproduce the run, one entry per hub-hour (issued
+certificates with their status, storage, claims), one per hub-month (GECs), then signed tenant
+statements in ``DIR/statements/``. ``ledger statement --job J`` re-runs the recorded request
+(the simulator is deterministic), checks that the re-computed claims equal the ledger's, and
+signs the job's statement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from greendispatch.errors import InputError, Problem
+from greendispatch.ledger.accounting import Accounting, account
+from greendispatch.ledger.chain import (
+    LEDGER_FILE,
+    LedgerWriter,
+    iter_entries,
+    load_or_create_key,
+    sign_document,
+    verify_ledger,
+)
+from greendispatch.ledger.statements import job_statement, tenant_statement
+from greendispatch.report.statement import write_statement_html
+
+STATEMENTS = "statements"
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a beneficiary name (keeps CJK letters)."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "unnamed"
+
+
+def request_record(req: Any) -> dict[str, Any]:
+    """The simulation request as JSON, with paths made absolute so it can be re-run."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(req):
+        v = getattr(req, f.name)
+        if isinstance(v, Path):
+            v = str(v.resolve())
+        elif f.name == "scenario" and Path(str(v)).exists():
+            v = str(Path(str(v)).resolve())
+        if f.name in ("out", "extra"):
+            continue
+        out[f.name] = v
+    return out
+
+
+def chosen_policy(runs: dict[str, Any], wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in runs:
+            raise InputError(
+                f"--ledger-policy '{wanted}' was not simulated (ran: {', '.join(runs)})"
+            )
+        return wanted
+    return "green-first" if "green-first" in runs else next(iter(runs))
+
+
+def record_run(sim: Any, req: Any, folder: Path, *, policy: str | None = None,
+               priority_tenants: frozenset[str] = frozenset()) -> dict[str, Any]:  # fmt: skip
+    """Account one run of ``sim``, append it to the ledger in ``folder`` and write signed tenant
+    statements (JSON and HTML). Returns a summary for the caller to print."""
+    name = chosen_policy(sim.runs, policy)
+    run = sim.runs[name]
+    acct = account(
+        run,
+        scenario_name=sim.loaded.scenario.name,
+        priority_tenants=priority_tenants,
+        hubs=sim.loaded.scenario.hubs,
+    )
+    genesis = {
+        "type": "genesis",
+        "scenario": sim.loaded.scenario.name,
+        "policy": name,
+        "issuer": acct.issuer,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "request": request_record(req) | {"ledger_policy": name},
+        "priority_tenants": sorted(priority_tenants),
+        "basis": "hourly matching; location-based and market-based carbon",
+    }
+    with LedgerWriter(folder) as writer:
+        writer.append(genesis)
+        n = writer.extend(acct.entries())
+    head = writer.last
+    key = load_or_create_key(folder)
+    out = folder / STATEMENTS
+    out.mkdir(exist_ok=True)
+    written = []
+    for tenant in acct.tenants:
+        doc = sign_document(tenant_statement(acct, tenant), key, head)
+        written.append(write_signed(doc, out / f"tenant-{slug(tenant)}"))
+    return {"policy": name, "entries": n + 1, "head": head, "statements": written, "acct": acct}
+
+
+def write_signed(doc: dict[str, Any], stem: Path) -> Path:
+    """Write ``stem.json`` (the signed statement) and ``stem.html`` (printable, bilingual)."""
+    path = stem.with_suffix(".json")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    write_statement_html(doc, stem.with_suffix(".html"))
+    return path
+
+
+def read_genesis(folder: Path) -> dict[str, Any]:
+    path = folder / LEDGER_FILE
+    for line_no, raw in iter_entries(path):
+        body = json.loads(raw)["body"]
+        if body.get("type") != "genesis":
+            raise InputError(Problem(str(path), line_no, "", "the first entry is not a genesis"))
+        return body
+    raise InputError(Problem(str(path), None, "", "the ledger is empty"))
+
+
+def ledger_claims(folder: Path) -> Counter[str]:
+    """Wh claimed per beneficiary, summed from the ledger's hour entries."""
+    total: Counter[str] = Counter()
+    for _, raw in iter_entries(folder / LEDGER_FILE):
+        body = json.loads(raw)["body"]
+        for c in body.get("claims", ()):
+            total[c["beneficiary"]] += int(c["wh"])
+    return total
+
+
+def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
+    """Re-run the recorded request and account it again (deterministic)."""
+    from greendispatch.sim.runner import SimulationRequest, prepare, run_policies
+
+    genesis = read_genesis(folder)
+    rec = dict(genesis["request"])
+    policy = rec.pop("ledger_policy")
+    fields = {f.name for f in dataclasses.fields(SimulationRequest)}
+    kw = {k: v for k, v in rec.items() if k in fields}
+    for key in ("trace", "data_dir"):
+        if kw.get(key):
+            kw[key] = Path(kw[key])
+    kw["policies"] = policy
+    req = SimulationRequest(**kw)
+    sim = prepare(req)
+    run_policies(sim, req)
+    acct = account(
+        sim.runs[policy],
+        scenario_name=sim.loaded.scenario.name,
+        priority_tenants=frozenset(genesis.get("priority_tenants", ())),
+        hubs=sim.loaded.scenario.hubs,
+    )
+    return acct, genesis
+
+
+def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:
+    """A signed statement for a tenant or a job, checked against the verified ledger."""
+    report = verify_ledger(folder)
+    if not report.ok:
+        raise InputError(
+            Problem(str(folder), None, "", f"ledger does not verify: {report.problems[0]}")
+        )
+    if tenant is not None:
+        path = folder / STATEMENTS / f"tenant-{slug(tenant)}.json"
+        if path.exists():
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("signature", {}).get("ledger_head") == report.head_hash:
+                return doc
+    acct, _ = rebuild(folder)
+    recorded = ledger_claims(folder)
+    recomputed = Counter(
+        {
+            acct.beneficiaries[b]: int(w)
+            for b, w in acct.claims.groupby("beneficiary")["wh"].sum().items()
+        }
+    )
+    if +recorded != +recomputed:
+        raise InputError(
+            Problem(
+                str(folder),
+                None,
+                "",
+                "re-running the recorded request gives other claims "
+                "than the ledger holds (inputs changed since it was written)",
+            )
+        )
+    # job_statement raises InputError for an unknown job id.
+    doc = (
+        tenant_statement(acct, tenant) if tenant is not None else job_statement(acct, int(job or 0))
+    )
+    return sign_document(doc, load_or_create_key(folder), report.head_hash)

@@ -1,0 +1,36 @@
+"""Printable bilingual HTML of a signed green-power statement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+
+def render_statement(statement: dict[str, Any], *, hours_shown: int = 500) -> str:
+    env = Environment(
+        loader=PackageLoader("greendispatch.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    s = dict(statement)
+    s.setdefault("job_id", None)
+    totals = s["totals"]
+    energy = totals["energy_mwh"]
+    gec_list = list(s.get("gec") or s.get("gec_of_tenant") or [])
+    return env.get_template("statement.html.j2").render(
+        s=s,
+        green_share=totals["green_mwh"]["total"] / energy if energy > 0 else 0.0,
+        gec_list=gec_list,
+        gec_count=sum(int(g.get("count", 1)) for g in gec_list),
+        hours_shown=hours_shown,
+        certs_shown=500,
+        gec_shown=200,
+    )
+
+
+def write_statement_html(statement: dict[str, Any], path: Path) -> Path:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(render_statement(statement), encoding="utf-8")
+    tmp.replace(path)
+    return path
