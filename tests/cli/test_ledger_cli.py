@@ -123,3 +123,24 @@ def test_ledger_usage_errors(
         ["ledger", "statement", str(ledger_dir), "--tenant", "nobody"], capsys, monkeypatch
     )
     assert code == 2 and "unknown beneficiary 'nobody'" in err
+
+
+def test_grid_charging_carries_no_green_attribute(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["simulate", "--days", "5", "--jobs", "1000", "--policy", "green-first", "--no-tables"]
+    args += ["--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "l"), "--grid-charge"]
+    code, _, err = run_cli(args, capsys, monkeypatch)
+    assert code == 0, err
+    grid_charge = green_out = cancelled = 0
+    for line in (tmp_path / "l" / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
+        body = json.loads(line)["body"]
+        st = body.get("storage") or {}
+        grid_charge += st.get("grid_charge_wh", 0)
+        green_out += st.get("discharged_green_wh", 0)
+        cancelled += sum(c["wh"] for c in st.get("cancelled", []))
+    assert grid_charge > 0
+    # Only green cancelled into storage comes back out as green (less the losses).
+    assert green_out <= cancelled + 1e6  # plus at most the opening charge of 1 MWh-scale
+    code, _, err = run_cli(["ledger", "verify", str(tmp_path / "l")], capsys, monkeypatch)
+    assert code == 0, err

@@ -205,6 +205,10 @@ def simulate_cmd(
         str | None,
         typer.Option("--priority-tenants", help="Tenants with green contracts, matched first."),
     ] = None,
+    grid_charge: Annotated[
+        bool,
+        typer.Option("--grid-charge", help="Batteries also charge from the grid in clean hours."),
+    ] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
@@ -235,6 +239,7 @@ def simulate_cmd(
         data_dir=resolve_data_dir(data_dir),
         out=out,
         write_tables=not no_tables,
+        grid_charge=grid_charge,
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)

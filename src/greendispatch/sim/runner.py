@@ -42,6 +42,7 @@ class SimulationRequest:
     data_dir: Path | None = None
     out: Path | None = None
     write_tables: bool = True
+    grid_charge: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -132,6 +133,7 @@ def run_policies(
             policy,
             forecast=req.forecast,
             seed=sim.seed,
+            grid_charge=req.grid_charge,
             progress=progress(name) if progress else None,
         )
     return sim.runs
@@ -152,6 +154,7 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
             "forecast": req.forecast,
             "seed": sim.seed,
             "carbon_weight": req.carbon_weight,
+            "grid_charge": req.grid_charge,
             "utilisation_target": None if req.trace else req.utilisation,
         },
         "carbon_basis": "location-based: grid imports x hourly direct grid intensity",
