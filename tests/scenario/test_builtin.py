@@ -132,7 +132,7 @@ def test_short_scenario_sees_the_first_days_of_the_year() -> None:
     text = load_text("china-hubs")
     full = build_signals(parse_scenario(text, "<y>"))
     short = build_signals(parse_scenario(text.replace("days: 365", "days: 3"), "<d>"))
-    for name in ("temp_c", "wind_pu", "solar_pu", "price_per_mwh"):
+    for name in ("temp_c", "wind_pu", "solar_pu", "price_per_mwh", "ci_g_per_kwh"):
         assert np.allclose(short.array(name), full.array(name)[:, :72], rtol=1e-7, atol=1e-9), name
 
 

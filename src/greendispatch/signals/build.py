@@ -152,10 +152,10 @@ def _modelled_weather(
     loaded: LoadedScenario,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Temperature (C), cloud cover (%) and wind speed (m/s at the climate's reference height),
-    drawn from the hub's climate normals over whole years and cut to ``grid``."""
+    drawn from the hub's climate normals over the whole years that cover ``grid``
+    (:func:`climate_grid`)."""
     c, a = hub.climate, hub.assets
-    year_grid, off = climate_grid(grid)
-    cut = slice(off, off + grid.n_slots)
+    year_grid, _ = climate_grid(grid)
     temp = modelled_temperature(
         year_grid,
         rng("temp"),
@@ -191,7 +191,7 @@ def _modelled_weather(
         lon_deg=hub.lon,
         lat_deg=hub.lat,
     )
-    return temp[cut], cloud[cut], wind_ms[cut]
+    return temp, cloud, wind_ms
 
 
 def _hub_signals(
@@ -215,6 +215,8 @@ def _hub_signals(
     out: dict[str, np.ndarray] = {}
 
     # Weather: temperature, cloud, wind speed at a reference height.
+    # Modelled weather covers whole years (wgrid); ``cut`` takes the scenario's slots from it.
+    wgrid, cut = grid, slice(None)
     if g.weather_file:
         w = read_openmeteo_json(path(g.weather_file), grid)
         notes += w.report.messages()
@@ -224,6 +226,8 @@ def _hub_signals(
         src["wind_pu"] = f"modelled: {a.turbine_type} curve, 10 m wind from {g.weather_file}"
     else:
         temp, cloud, wind_ms = _modelled_weather(hub, grid, rng, loaded)
+        wgrid, off = climate_grid(grid)
+        cut = slice(off, off + grid.n_slots)
         ref_h = c.wind_ref_height_m
         src["temp_c"] = "modelled: climate normals + seeded weather noise"
         src["solar_pu"] = f"modelled: pvlib clear sky x seeded cloud, calibrated to CF {c.solar_cf}"
@@ -231,9 +235,8 @@ def _hub_signals(
             f"modelled: {a.turbine_type} curve, seeded Weibull wind "
             f"(mean {c.wind_mean_ms} m/s at {ref_h:g} m)"
         )
-    out["temp_c"] = temp
-    out["solar_pu"] = solar_pu(
-        grid,
+    solar_year = solar_pu(
+        wgrid,
         hub.lat,
         hub.lon,
         a.solar_tilt_deg,
@@ -241,7 +244,11 @@ def _hub_signals(
         cloud_pct=cloud,
         temp_c=temp,
     )
-    out["wind_pu"] = wind_pu(wind_ms, ref_h, a.hub_height_m, a.turbine_type)
+    wind_year = wind_pu(wind_ms, ref_h, a.hub_height_m, a.turbine_type)
+    temp = temp[cut]
+    out["temp_c"] = temp
+    out["solar_pu"] = solar_year[cut]
+    out["wind_pu"] = wind_year[cut]
     out["pue"] = pue_from_temperature(
         temp,
         pue_min=hub.pue.pue_min,
@@ -263,14 +270,18 @@ def _hub_signals(
         src["renewable_share"] = f"file: {g.carbon_file}"
     else:
         factor = load_provincial_factors()[g.zone]
+        # Shaped over the whole years of modelled weather, so the official factor is the
+        # annual mean and a short scenario sees its own season (with a weather file, over the
+        # file's period).
         share = modelled_renewable_share(
             base_share=g.renewable_base_share,
-            wind_pu=out["wind_pu"],
-            solar_pu=out["solar_pu"],
+            wind_pu=wind_year,
+            solar_pu=solar_year,
             wind_weight=g.wind_weight,
             solar_weight=g.solar_weight,
         )
-        ci = modelled_intensity(factor.g_per_kwh, share)
+        ci = modelled_intensity(factor.g_per_kwh, share)[cut]
+        share = share[cut]
         out["ci_g_per_kwh"] = ci
         out["ci_lca_g_per_kwh"] = ci
         out["renewable_share"] = share
