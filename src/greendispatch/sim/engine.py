@@ -199,15 +199,17 @@ def simulate(
         return hit
 
     def book(j: int, h: int, k: int, slots: np.ndarray | slice, sv: SlotView, mw: float) -> None:
-        free[h, k, slots] -= jobs.devices[j]
+        """Reserve job ``j``'s devices at hub ``h`` in ``slots`` and lower the cycle's surplus."""
+        free[h, k, slots] -= devices_l[j]
         booked_it[h, slots] += mw
+        t0_, width_ = sv.t, sv.width
         if isinstance(slots, slice):
-            lo, hi = slots.start - sv.t, min(slots.stop - sv.t, sv.width)
-            if lo < sv.width:
+            lo, hi = slots.start - t0_, min(slots.stop - t0_, width_)
+            if lo < width_:
                 sv.surplus_it_mw[h, lo:hi] -= mw
         else:
-            rel = slots[slots - sv.t < sv.width] - sv.t
-            sv.surplus_it_mw[h, rel] -= mw
+            rel = slots - t0_
+            sv.surplus_it_mw[h, rel[rel < width_]] -= mw
 
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
     if has_regions:
