@@ -144,3 +144,59 @@ def test_grid_charging_carries_no_green_attribute(
     assert green_out <= cancelled + 1e6  # plus at most the opening charge of 1 MWh-scale
     code, _, err = run_cli(["ledger", "verify", str(tmp_path / "l")], capsys, monkeypatch)
     assert code == 0, err
+
+
+def test_a_second_run_into_the_same_ledger_is_refused(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = [*ARGS, "--out", str(ledger_dir.parent / "o2"), "--ledger", str(ledger_dir)]
+    code, _, err = run_cli(args, capsys, monkeypatch)
+    assert code == 2 and "already holds a recorded run" in err
+
+
+def test_statements_need_the_private_key_and_never_replace_it(
+    ledger_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    copy = tmp_path / "nokey"
+    shutil.copytree(ledger_dir, copy)
+    (copy / "ledger-key.pem").unlink()
+    shutil.rmtree(copy / "statements")
+    pub = (copy / "ledger-key.pub").read_text()
+    code, _, err = run_cli(["ledger", "statement", str(copy), "--job", "3"], capsys, monkeypatch)
+    assert code == 2 and "private key" in err
+    assert (copy / "ledger-key.pub").read_text() == pub
+    code, _, err = run_cli(["ledger", "verify", str(copy)], capsys, monkeypatch)
+    assert code == 0, err
+
+
+def test_check_statement_against_the_ledgers_key(
+    ledger_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from greendispatch.ledger.chain import load_or_create_key, sign_document
+
+    doc = json.loads((ledger_dir / "statements" / "tenant-bank.json").read_text(encoding="utf-8"))
+    forged = sign_document(
+        {k: v for k, v in doc.items() if k != "signature"} | {"beneficiary": "someone"},
+        load_or_create_key(tmp_path),
+        doc["signature"]["ledger_head"],
+    )
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged), encoding="utf-8")
+    code, _, _ = run_cli(["ledger", "check-statement", str(path)], capsys, monkeypatch)
+    assert code == 0  # a valid signature, but by another key:
+    args = ["ledger", "check-statement", str(path), "--ledger", str(ledger_dir)]
+    code, _, err = run_cli(args, capsys, monkeypatch)
+    assert code == 1 and "not the ledger's key" in err
+
+
+def test_verify_an_empty_folder_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run_cli(["ledger", "verify", str(tmp_path)], capsys, monkeypatch)
+    assert code == 2 and "ledger file not found" in err

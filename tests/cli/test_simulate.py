@@ -77,7 +77,7 @@ def test_json_flag_prints_results_and_same_seed_same_numbers(
         (["--forecast", "nosy:0.1"], "noisy:<sigma>"),
         (["--carbon-weight", "2"], "--carbon-weight must be in [0, 1]"),
         (["--trace", "x.csv", "--trace-format", "gaia"], "either --jobs N or --trace PATH"),
-        (["--days", "0"], "--days must be > 0"),
+        (["--days", "0"], "--days must be in 1..3660"),
     ],
 )
 def test_bad_flags_exit_2(
@@ -135,3 +135,19 @@ def test_a_gaia_trace_runs(
     doc = json.loads(out)
     assert doc["config"]["jobs"] == 3
     assert doc["policies"]["baseline"]["deadline_misses"] == 0
+
+
+def test_trace_jobs_that_cannot_finish_in_the_horizon_are_dropped_not_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "late.csv"
+    trace.write_text("arrival_time,length,cpus\n1.0,2.0,1\n40.0,20.0,1\n", encoding="utf-8")
+    args = ["simulate", "--days", "2", "--trace", str(trace), "--trace-format", "gaia", "--json"]
+    code, out, err = run_cli(
+        [*args, "--out", str(tmp_path / "o"), "--no-tables"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["config"]["jobs"] == 1
+    assert any("cannot finish before the scenario's end" in n for n in doc["notes"])
+    assert all(m["deadline_misses"] == 0 for m in doc["policies"].values())

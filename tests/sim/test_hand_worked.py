@@ -96,15 +96,30 @@ def test_capacity_sends_the_second_wave_elsewhere_or_later() -> None:
 
 
 def test_interruptible_job_takes_the_cleanest_slots_with_checkpoint_overhead() -> None:
-    # 2 h of work at A over hours 0-5; clean hours 1 and 3 are not adjacent: two pieces, so
-    # one resume of 0.5 h costs one more slot: the three cleanest (1, 3, then 4).
-    ci = [[500, 100, 400, 100, 200, 600], [900] * 6]
+    # 2 h of work at A over hours 0-5; the clean hours 0, 2 and 5 are apart. Two pieces need one
+    # resume of 0.5 h -> one more slot; the three cleanest slots (0, 2, 5) form three pieces,
+    # whose two resumes of 0.5 h still round up to one slot: 2 + 1 = 3 slots, 300 g in all,
+    # against 1,000 for the best contiguous pair.
+    ci = [[100, 900, 100, 900, 900, 100], [950] * 6]
     _, sig, net = tiny(6, ci_g_per_kwh=ci)
     jobs = make_jobs(1, duration_h=2.0, deadline_h=6.0, interruptible=True, checkpoint_h=0.5)
     run = simulate(jobs, sig, net, make_policy("wait-awhile"))
-    assert run.placements.split_slots[0].tolist() == [1, 3, 4]
-    assert run.placements.segments[0] == 2
-    assert run_metrics(run)["carbon_t"] == pytest.approx((100 + 100 + 200) / 1000)
+    assert run.placements.split_slots[0].tolist() == [0, 2, 5]
+    assert run.placements.segments[0] == 3
+    assert run_metrics(run)["carbon_t"] == pytest.approx(0.3)
+
+
+def test_interruptible_job_runs_in_one_piece_when_that_is_cleaner() -> None:
+    # 3 h of work with a 1 h checkpoint: the cheapest split (0, 1, 2, 6 = 100+200+100+100 plus
+    # the resume slot) costs 500, the contiguous hours 0-2 cost 400: one piece, no resume.
+    ci = [[100, 200, 100, 900, 900, 900, 100, 200, 900, 900], [950] * 10]
+    _, sig, net = tiny(10, ci_g_per_kwh=ci)
+    jobs = make_jobs(1, duration_h=3.0, deadline_h=10.0, interruptible=True, checkpoint_h=1.0)
+    for policy in ("wait-awhile", "green-first"):
+        run = simulate(jobs, sig, net, make_policy(policy))
+        assert (run.placements.start[0], run.placements.n_slots[0]) == (0, 3), policy
+        assert run.placements.segments[0] == 1 and 0 not in run.placements.split_slots
+        assert run_metrics(run)["carbon_t"] == pytest.approx(0.4)
 
 
 def test_data_transfer_delays_a_remote_start() -> None:
@@ -153,3 +168,28 @@ def test_wind_and_battery_serve_the_load_before_the_grid() -> None:
     # start counts as grid, 0.5 MWh added from wind): 0.45 of the 0.9 MWh discharged.
     assert m["green_share"] == pytest.approx((1.0 + 0.45) / 3.0)
     assert m["curtailed_mwh"] == pytest.approx(1 - 0.5 / 0.9)
+
+
+def test_green_first_weighs_each_hub_by_the_jobs_power_there() -> None:
+    # A's devices draw 2 MW at 300 g/kWh (600 kg per hour), B's 1 MW at 400 g/kWh (400 kg):
+    # B is cleaner for this job although its grid is dirtier.
+    d = small_scenario()
+    d["time"]["days"] = 1
+    for hub, kw in zip(d["hubs"], (2000, 1000), strict=True):
+        hub["pools"] = [{"kind": "ai", "device_model": "x", "devices": 4, "pflops_per_device": 1,
+                         "kw_per_device": kw, "idle_power_share": 0}]  # fmt: skip
+        hub["assets"] = {}
+    loaded = parse_scenario(yaml.safe_dump(d), "<kw>")
+    sig = build_signals(loaded)
+    h, t = 2, sig.grid.n_slots
+    sig = dataclasses.replace(
+        sig,
+        ci_g_per_kwh=np.array([[300.0] * t, [400.0] * t]),
+        pue=np.ones((h, t)),
+        solar_pu=np.zeros((h, t)),
+        wind_pu=np.zeros((h, t)),
+    )
+    run = simulate(make_jobs(1, deadline_h=2.0), sig, network_arrays(loaded.scenario),
+                   make_policy("green-first"))  # fmt: skip
+    assert run.placements.hub[0] == 1
+    assert run_metrics(run)["carbon_t"] == pytest.approx(0.4)

@@ -73,9 +73,9 @@ def check_run(run: SimRun) -> None:
         rebuilt[p.hub[j], jobs.pool[j], slots] += jobs.devices[j]
         need = int(np.ceil(jobs.duration_h[j] / dt - 1e-9))
         # Exactly its device-hours (plus checkpoint overhead when split)...
-        assert p.n_slots[j] >= need
-        if j not in p.split_slots:
-            assert p.n_slots[j] == need
+        # ... exactly: plus one slot per checkpoint_h of resume overhead for each extra piece.
+        extra = int(np.ceil((p.segments[j] - 1) * jobs.checkpoint_h[j] / dt - 1e-9))
+        assert p.n_slots[j] == need + extra
         # ... inside its window, or reported as missed.
         release = np.ceil(jobs.submit_h[j] / dt - 1e-9)
         assert slots.min() >= release and slots.max() < n_t

@@ -29,9 +29,11 @@ def _require_dir(folder: Path) -> None:
 @ledger_app.command("verify")
 def verify_cmd(folder: DirArg) -> None:
     """Recompute the hash chain and check the signed head; name any entry that was tampered."""
-    from greendispatch.ledger.chain import fingerprint, load_public_key, verify_ledger
+    from greendispatch.ledger.chain import LEDGER_FILE, fingerprint, load_public_key, verify_ledger
 
     _require_dir(folder)
+    if not (folder / LEDGER_FILE).exists():
+        raise InputError(Problem(str(folder / LEDGER_FILE), None, "", "ledger file not found"))
     report = verify_ledger(folder)
     if not report.ok:
         for p in report.problems:
@@ -107,9 +109,13 @@ def show_cmd(
 @ledger_app.command("check-statement")
 def check_statement_cmd(
     path: Annotated[Path, typer.Argument(help="A statement JSON file.")],
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Ledger folder whose public key must have signed it."),
+    ] = None,
 ) -> None:
-    """Check a statement's Ed25519 signature."""
-    from greendispatch.ledger.chain import verify_document
+    """Check a statement's Ed25519 signature (and, with --ledger, that the ledger's key made it)."""
+    from greendispatch.ledger.chain import fingerprint, load_public_key, verify_document
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -121,6 +127,15 @@ def check_statement_cmd(
         err_console.print(f"[red]FAILED[/red]: {path}: the signature does not match the content")
         raise typer.Exit(1)
     sig = doc["signature"]
+    if ledger is not None:
+        _require_dir(ledger)
+        expected = fingerprint(load_public_key(ledger))
+        if sig.get("key_fingerprint") != expected:
+            err_console.print(
+                f"[red]FAILED[/red]: {path}: signed with key {sig.get('key_fingerprint')}, not the "
+                f"ledger's key {expected}"
+            )
+            raise typer.Exit(1)
     out_console.print(
         f"[green]valid signature[/green]: key {sig['key_fingerprint']}, ledger head "
         f"{sig['ledger_head']}",
@@ -147,7 +162,12 @@ def statement_cmd(
     with err_console.status("verifying the ledger and building the statement..."):
         doc = statement_for(folder, tenant=tenant, job=job)
     target = out or folder / STATEMENTS
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_dir():
+        raise InputError(Problem(str(target), None, "", "--out must be a folder"))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem(str(target), None, "", f"cannot create: {exc}")) from None
     stem = target / (f"tenant-{slug(tenant)}" if tenant is not None else f"job-{job}")
     path = write_signed(doc, stem)
     if as_json:

@@ -245,6 +245,17 @@ def simulate_cmd(
         req = dataclasses.replace(req, n_jobs=10_000)
     if ledger is not None and ledger.exists() and not ledger.is_dir():
         raise InputError(f"--ledger {ledger} exists and is not a folder")
+    if ledger is not None and (ledger / "ledger.jsonl").exists():
+        raise InputError(f"--ledger {ledger} already holds a recorded run; give a new folder")
+    if ledger_policy is not None:
+        from greendispatch.dispatch.policies import policy_names
+
+        if ledger_policy not in policy_names(policy):
+            raise InputError(f"--ledger-policy '{ledger_policy}' is not among --policy {policy}")
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed must be >= 0 (got {seed})")
+    if req.out is not None and req.out.exists() and not req.out.is_dir():
+        raise InputError(f"--out {req.out} exists and is not a folder")  # before a long run
     priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
     sim = _run_simulation(req, quiet=as_json)
     if ledger is not None:

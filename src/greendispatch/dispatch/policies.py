@@ -110,23 +110,20 @@ class GreenFirst:
         self.carbon_weight = carbon_weight
         self.wait_weight = wait_weight
 
-    def _marginal_ci(self, job: JobView, slot: SlotView) -> np.ndarray:
-        """Per slot: g/kWh of the job's marginal IT energy, net of the green surplus it can use.
-
-        The share of the job's power covered by forecast surplus is zero-carbon.
-        """
-        covered = slot.surplus_it_mw * job.inv_marginal_mw
-        np.maximum(covered, 0.0, out=covered)
-        np.minimum(covered, 1.0, out=covered)
-        np.subtract(1.0, covered, out=covered)
-        return np.multiply(slot.ci_pue, covered, out=covered)
+    def _marginal_carbon(self, job: JobView, slot: SlotView) -> np.ndarray:
+        """Per slot: forecast carbon rate of the job's extra load (kg/h = g/kWh x MW): grid
+        intensity x PUE on the part of its extra IT power that the green surplus cannot cover.
+        Scaled by the job's power at each hub, so hubs with different devices compare fairly."""
+        uncovered = np.subtract(job.marginal_mw[:, None], slot.surplus_it_mw)
+        np.maximum(uncovered, 0.0, out=uncovered)
+        return np.multiply(slot.ci_pue, uncovered, out=uncovered)
 
     def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
-        score = self._marginal_ci(job, slot)
+        score = self._marginal_carbon(job, slot)
         w = self.carbon_weight
         if w < 1.0:
-            price = slot.price * slot.pue
-            score = w * score / _ref(score) + (1 - w) * price / _ref(price)
+            cost = slot.price * slot.pue * job.full_mw[:, None]
+            score = w * score / _ref(score) + (1 - w) * cost / _ref(cost)
         return score
 
     def scores(self, job: JobView, slot: SlotView) -> np.ndarray:

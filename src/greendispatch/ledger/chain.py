@@ -50,9 +50,38 @@ def _public_hex(public: Ed25519PublicKey) -> str:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
-def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
-    """The ledger's signing key: read from ``folder`` or created there (private file 0600)."""
+def load_key(folder: Path) -> Ed25519PrivateKey:
+    """The ledger's existing signing key; it must match ``ledger-key.pub``."""
     path = folder / KEY_FILE
+    if not path.exists():
+        raise InputError(
+            Problem(
+                str(path),
+                None,
+                "",
+                "the ledger's private key is not here: statements are "
+                "signed by whoever holds it (the hub operator)",
+            )
+        )
+    key = load_or_create_key(folder)
+    if _public_hex(key.public_key()) != _public_hex(load_public_key(folder)):
+        raise InputError(Problem(str(path), None, "", f"does not match {PUB_FILE}"))
+    return key
+
+
+def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
+    """The ledger's signing key: read from ``folder`` or created there (private file 0600).
+    A new key is never made where a public key already exists."""
+    path = folder / KEY_FILE
+    if not path.exists() and (folder / PUB_FILE).exists():
+        raise InputError(
+            Problem(
+                str(path),
+                None,
+                "",
+                f"missing, but {PUB_FILE} exists: will not replace the ledger's key",
+            )
+        )
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
@@ -89,7 +118,10 @@ class LedgerWriter:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(Problem(str(folder), None, "", f"cannot create: {exc}")) from None
         self.key = load_or_create_key(folder)
         self.path = folder / LEDGER_FILE
         self.seq, self.last = -1, ZERO_HASH

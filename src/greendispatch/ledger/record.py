@@ -24,6 +24,7 @@ from greendispatch.ledger.chain import (
     LEDGER_FILE,
     LedgerWriter,
     iter_entries,
+    load_key,
     load_or_create_key,
     sign_document,
     verify_ledger,
@@ -69,6 +70,12 @@ def record_run(sim: Any, req: Any, folder: Path, *, policy: str | None = None,
     """Account one run of ``sim``, append it to the ledger in ``folder`` and write signed tenant
     statements (JSON and HTML). Returns a summary for the caller to print."""
     name = chosen_policy(sim.runs, policy)
+    existing = folder / LEDGER_FILE
+    if existing.exists() and existing.stat().st_size:
+        # A second run would issue the same asset-hours and GEC ids again.
+        raise InputError(
+            Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
+        )
     run = sim.runs[name]
     acct = account(
         run,
@@ -190,4 +197,4 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
     doc = (
         tenant_statement(acct, tenant) if tenant is not None else job_statement(acct, int(job or 0))
     )
-    return sign_document(doc, load_or_create_key(folder), report.head_hash)
+    return sign_document(doc, load_key(folder), report.head_hash)

@@ -11,6 +11,7 @@ energy module serves it (own wind/solar, battery, contracted green, grid).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -392,6 +393,8 @@ def _place_split(
             continue
         pick, pieces = found
         h = int(h)
+        if _best_window(per[h], d) <= per[h, pick].sum():
+            return False  # one contiguous run is as good: no resumes needed
         slots = pick + t
         if pieces == 1:  # one piece needs no resume: exactly d slots
             _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
@@ -421,9 +424,48 @@ def _cheapest_slots(
         pieces = int(sel[0]) + int(np.count_nonzero(sel[1:] & ~sel[:-1]))
         total = d + int(np.ceil((pieces - 1) * ckpt_h / dt - _EPS))
         if total <= need:
-            return np.flatnonzero(sel), pieces
+            pick = np.flatnonzero(sel)
+            return (pick, pieces) if total == need else _trim(pick, row, d, ckpt_h, dt)
         need = total
     return None
+
+
+def _trim(
+    pick: np.ndarray, row: np.ndarray, d: int, ckpt_h: float, dt: float
+) -> tuple[np.ndarray, int]:
+    """Drop the dearest slots at the edges of pieces until exactly ``d`` slots of work plus the
+    resume overhead of the remaining pieces are left (dropping an edge never adds a piece)."""
+    slots = pick.tolist()
+
+    def pieces_of(xs: list[int]) -> int:
+        return 1 + sum(1 for a, b in itertools.pairwise(xs) if b - a > 1)
+
+    def required(p: int) -> int:
+        return d + int(np.ceil((p - 1) * ckpt_h / dt - _EPS))
+
+    pieces = pieces_of(slots)
+    while len(slots) > required(pieces):
+        last = len(slots) - 1
+        edges = [
+            i
+            for i in range(len(slots))
+            if i in (0, last) or slots[i - 1] != slots[i] - 1 or slots[i + 1] != slots[i] + 1
+        ]
+        del slots[max(edges, key=lambda i: row[slots[i]])]
+        pieces = pieces_of(slots)
+    return np.array(slots, dtype=np.int64), pieces
+
+
+def _best_window(row: np.ndarray, d: int) -> float:
+    """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none)."""
+    if len(row) < d:
+        return float("inf")
+    finite = np.isfinite(row)
+    cs = np.concatenate(([0.0], np.cumsum(np.where(finite, row, 0.0))))
+    gaps = np.concatenate(([0], np.cumsum(~finite)))
+    sums = cs[d:] - cs[:-d]
+    sums[(gaps[d:] - gaps[:-d]) > 0] = np.inf
+    return float(sums.min())
 
 
 def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from greendispatch.sim.engine import Progress, SimRun, simulate
 from greendispatch.sim.metrics import hub_slots_frame, jobs_frame, run_metrics
 from greendispatch.sim.network import NetworkArrays, network_arrays
 from greendispatch.workload.jobs import JobTable
+
+MAX_DAYS = 3660  # as the scenario schema allows
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,8 @@ class Simulation:
 def with_days(loaded: LoadedScenario, days: int | None) -> LoadedScenario:
     if days is None:
         return loaded
-    if days <= 0:
-        raise InputError(f"--days must be > 0 (got {days})")
+    if not 0 < days <= MAX_DAYS:
+        raise InputError(f"--days must be in 1..{MAX_DAYS} (got {days})")
     s = loaded.scenario
     return dataclasses.replace(
         loaded, scenario=dataclasses.replace(s, time=dataclasses.replace(s.time, days=days))
@@ -78,8 +81,17 @@ def prepare(req: SimulationRequest) -> Simulation:
     signals = build_signals(loaded, req.data_dir)
     net = network_arrays(loaded.scenario)
     seed = loaded.scenario.seed if req.seed is None else req.seed
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0 (got {seed})")
     rng = np.random.default_rng(seed)
-    notes: list[str] = []
+    # Long gaps filled in a data file (e.g. a horizon beyond the data) are worth telling.
+    notes: list[str] = [
+        f"{m.hub_id}: {line}"
+        for m in signals.meta
+        for line in m.notes
+        if (hit := re.search(r"(\d[\d,]*) grid hours without a value filled", line))
+        and int(hit.group(1).replace(",", "")) > 24
+    ]
     if req.trace is not None:
         from greendispatch.workload.traces import read_trace
 
@@ -182,7 +194,10 @@ def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) 
     out = req.out
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create the folder ({exc})") from None
     written = []
     if req.write_tables:
         for name, run in sim.runs.items():

@@ -186,6 +186,9 @@ def _whole(path: str | Path, lines: np.ndarray, x: np.ndarray, column: str, low:
 # ------------------------------------------------------------------ building the job table
 
 
+MAX_DEVICES = 1_000_000_000  # per job; JobTable stores devices as int32
+
+
 def _finish(
     path: str | Path,
     fmt: str,
@@ -212,11 +215,25 @@ def _finish(
         (cols["duration_h"] <= 0, "with zero duration"),
         (cols["submit_h"] >= horizon, f"arriving after the scenario's end ({horizon:g} h)"),
         (cols["duration_h"] > horizon, f"longer than the scenario ({horizon:g} h)"),
+        (
+            cols["submit_h"] + cols["duration_h"] > horizon,
+            f"that cannot finish before the scenario's end ({horizon:g} h)",
+        ),
         (pool_devices(scenario)[0][cols["pool"]] == 0, "needing a pool kind the scenario lacks"),
     ):
         if (hit := mask & keep).any():
             notes.append(f"dropped {int(hit.sum()):,} job(s) {why}")
             keep &= ~hit
+    dev = np.asarray(cols["devices"], dtype=np.float64)
+    bad = np.flatnonzero((dev > MAX_DEVICES) | (dev < 1))
+    if bad.size:
+        row = int(bad[0])
+        raise DataFileError(
+            path,
+            f"the device count is out of range (expected 1 to {MAX_DEVICES:,} devices per job)",
+            line=row + 2,
+            column="devices",
+        )
     m = int(keep.sum())
     org = demand_origins(scenario)
     defaults = {
