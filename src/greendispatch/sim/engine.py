@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from greendispatch.dispatch.base import JobView, Policy, SlotScorer, SlotView
+from greendispatch.dispatch.base import JobView, Policy, SlotScorer, SlotView, sliding_sums
 from greendispatch.energy.supply import BatteryParams, SupplyResult, serve_load
 from greendispatch.errors import InputError
 from greendispatch.signals.build import Signals
@@ -388,13 +388,16 @@ def _place_split(
     for h in np.argsort(bound, kind="stable")[:2]:
         if not np.isfinite(bound[h]):
             return False
-        found = _cheapest_slots(per[h], d, ckpt_h, dt)
-        if found is None:
+        h = int(h)
+        whole, at = _best_window(per[h], d)
+        # A split costs at least ``bound``: when one run is no dearer, take it (no resumes).
+        found = None if bound[h] >= whole else _cheapest_slots(per[h], d, ckpt_h, dt)
+        if found is None or whole <= per[h, found[0]].sum():
+            if np.isfinite(whole):
+                _commit(jv, sv, h, t + at, d, k, hub, start, n_slots, segments, book)
+                return True
             continue
         pick, pieces = found
-        h = int(h)
-        if _best_window(per[h], d) <= per[h, pick].sum():
-            return False  # one contiguous run is as good: no resumes needed
         slots = pick + t
         if pieces == 1:  # one piece needs no resume: exactly d slots
             _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
@@ -456,16 +459,17 @@ def _trim(
     return np.array(slots, dtype=np.int64), pieces
 
 
-def _best_window(row: np.ndarray, d: int) -> float:
-    """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none)."""
+def _best_window(row: np.ndarray, d: int) -> tuple[float, int]:
+    """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none), and where
+    that run starts (the earliest on ties)."""
     if len(row) < d:
-        return float("inf")
+        return float("inf"), 0
     finite = np.isfinite(row)
-    cs = np.concatenate(([0.0], np.cumsum(np.where(finite, row, 0.0))))
-    gaps = np.concatenate(([0], np.cumsum(~finite)))
-    sums = cs[d:] - cs[:-d]
-    sums[(gaps[d:] - gaps[:-d]) > 0] = np.inf
-    return float(sums.min())
+    both = sliding_sums(np.stack([np.where(finite, row, 0.0), ~finite]), d, len(row) - d + 1)
+    sums = both[0]
+    sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
+    at = int(np.argmin(sums))
+    return float(sums[at]), at
 
 
 def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book) -> None:
