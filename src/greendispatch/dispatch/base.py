@@ -64,17 +64,19 @@ class SlotView:
         view are seen here). Cached sums are shared: prefixes of prefix sums stay valid."""
         if width >= self.width:
             return self
-        out = SlotView(
-            self.t,
-            self.dt_h,
-            self.ci[:, :width],
-            self.pue[:, :width],
-            lambda: self.price[:, :width],
-            self.green_mw[:, :width],
-            self.surplus_it_mw[:, :width],
+        # Built without __init__: this runs once per job, on the hot path.
+        out = object.__new__(SlotView)
+        out.__dict__.update(
+            t=self.t,
+            dt_h=self.dt_h,
+            ci=self.ci[:, :width],
+            pue=self.pue[:, :width],
+            price_source=lambda: self.price[:, :width],
+            green_mw=self.green_mw[:, :width],
+            surplus_it_mw=self.surplus_it_mw[:, :width],
+            _cache={"ci_pue_slot": self.ci_pue[:, :width]},
+            _parent=self,
         )
-        out._parent = self  # type: ignore[attr-defined]
-        out._cache["ci_pue_slot"] = self.ci_pue[:, :width]
         return out
 
     def cumsum(self, name: str) -> np.ndarray:

@@ -129,7 +129,7 @@ class GreenFirst:
     def scores(self, job: JobView, slot: SlotView) -> np.ndarray:
         c = sliding_sums(self.slot_scores(job, slot), job.d, job.L)
         # Penalty scale: the mean over hubs of the score of starting now.
-        ref = abs(float(c[:, 0].mean()))
+        ref = abs(float(c[:, 0].sum())) / c.shape[0]
         return c + (self.wait_weight * ref + _EARLY) * (_earliest(job) * slot.dt_h)
 
 

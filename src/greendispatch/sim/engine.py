@@ -419,16 +419,17 @@ def _cheapest_slots(
     available = int(np.count_nonzero(np.isfinite(row)))
     need = d
     sel = np.zeros(len(row), dtype=bool)
-    for _ in range(4):
+    for tries in range(4):
         if need > available:
             return None
         sel[:] = False
         sel[np.argpartition(row, need - 1)[:need]] = True
         pieces = int(sel[0]) + int(np.count_nonzero(sel[1:] & ~sel[:-1]))
         total = d + int(np.ceil((pieces - 1) * ckpt_h / dt - _EPS))
-        if total <= need:
-            pick = np.flatnonzero(sel)
-            return (pick, pieces) if total == need else _trim(pick, row, d, ckpt_h, dt)
+        if total == need:
+            return np.flatnonzero(sel), pieces
+        if total < need and tries >= 2:  # fewer pieces than paid for: drop the spare slots
+            return _trim(np.flatnonzero(sel), row, d, ckpt_h, dt)
         need = total
     return None
 
@@ -462,12 +463,20 @@ def _trim(
 def _best_window(row: np.ndarray, d: int) -> tuple[float, int]:
     """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none), and where
     that run starts (the earliest on ties)."""
-    if len(row) < d:
+    n = len(row)
+    if n < d:
         return float("inf"), 0
     finite = np.isfinite(row)
-    both = sliding_sums(np.stack([np.where(finite, row, 0.0), ~finite]), d, len(row) - d + 1)
-    sums = both[0]
-    sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
+    if finite.all():  # the common case: one sum, then a running difference over the starts
+        sums = np.empty(n - d + 1)
+        sums[0] = row[:d].sum()
+        if n > d:
+            np.cumsum(row[d:] - row[:-d], out=sums[1:])
+            sums[1:] += sums[0]
+    else:
+        both = sliding_sums(np.stack([np.where(finite, row, 0.0), ~finite]), d, n - d + 1)
+        sums = both[0]
+        sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
     at = int(np.argmin(sums))
     return float(sums[at]), at
 
