@@ -92,7 +92,7 @@ class SlotView:
         return self._cache[name]
 
 
-@dataclass
+@dataclass(slots=True)
 class JobView:
     """One job as a policy sees it, relative to the cycle's slot ``t``.
 

@@ -28,7 +28,7 @@ from greendispatch.workload.jobs import ANY, JobTable
 
 Progress = Callable[[int, int], None]
 _EPS = 1e-9
-FORECAST_HORIZON_H = 72  # forecasts reach 3 days; beyond, the last forecast day repeats
+FORECAST_HORIZON_H = 48  # forecasts reach 2 days; beyond, the last forecast day repeats
 LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
 
 
@@ -208,9 +208,8 @@ def simulate(
             lo, hi = slots.start - t0_, min(slots.stop - t0_, width_)
             if lo < width_:
                 sv.surplus_it_mw[h, lo:hi] -= mw
-        else:
-            rel = slots - t0_
-            sv.surplus_it_mw[h, rel[rel < width_]] -= mw
+        else:  # split slots all lie inside the cycle's window
+            sv.surplus_it_mw[h, slots - t0_] -= mw
 
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
     if has_regions:
@@ -389,9 +388,9 @@ def _place_split(
         if not np.isfinite(bound[h]):
             return False
         h = int(h)
-        whole, at = _best_window(per[h], d)
+        whole, at, all_finite = _best_window(per[h], d)
         # A split costs at least ``bound``: when one run is no dearer, take it (no resumes).
-        found = None if bound[h] >= whole else _cheapest_slots(per[h], d, ckpt_h, dt)
+        found = None if bound[h] >= whole else _cheapest_slots(per[h], d, ckpt_h, dt, all_finite)
         if found is None or whole <= per[h, found[0]].sum():
             if np.isfinite(whole):
                 _commit(jv, sv, h, t + at, d, k, hub, start, n_slots, segments, book)
@@ -411,12 +410,12 @@ def _place_split(
 
 
 def _cheapest_slots(
-    row: np.ndarray, d: int, ckpt_h: float, dt: float
+    row: np.ndarray, d: int, ckpt_h: float, dt: float, all_finite: bool = False
 ) -> tuple[np.ndarray, int] | None:
     """Slot offsets (sorted) of the cheapest slots of ``row`` (inf = unavailable) that give ``d``
     slots of work plus the checkpoint overhead of resuming after each gap, and the number of
     pieces they form; None if there are too few."""
-    available = int(np.count_nonzero(np.isfinite(row)))
+    available = len(row) if all_finite else int(np.count_nonzero(np.isfinite(row)))
     need = d
     sel = np.zeros(len(row), dtype=bool)
     for tries in range(4):
@@ -460,14 +459,15 @@ def _trim(
     return np.array(slots, dtype=np.int64), pieces
 
 
-def _best_window(row: np.ndarray, d: int) -> tuple[float, int]:
-    """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none), and where
-    that run starts (the earliest on ties)."""
+def _best_window(row: np.ndarray, d: int) -> tuple[float, int, bool]:
+    """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none), where that
+    run starts (the earliest on ties), and whether every value of ``row`` is finite."""
     n = len(row)
-    if n < d:
-        return float("inf"), 0
     finite = np.isfinite(row)
-    if finite.all():  # the common case: one sum, then a running difference over the starts
+    all_finite = bool(finite.all())
+    if n < d:
+        return float("inf"), 0, all_finite
+    if all_finite:  # the common case: one sum, then a running difference over the starts
         sums = np.empty(n - d + 1)
         sums[0] = row[:d].sum()
         if n > d:
@@ -478,7 +478,7 @@ def _best_window(row: np.ndarray, d: int) -> tuple[float, int]:
         sums = both[0]
         sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
     at = int(np.argmin(sums))
-    return float(sums[at]), at
+    return float(sums[at]), at, all_finite
 
 
 def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book) -> None:
