@@ -193,3 +193,14 @@ def test_green_first_weighs_each_hub_by_the_jobs_power_there() -> None:
                    make_policy("green-first"))  # fmt: skip
     assert run.placements.hub[0] == 1
     assert run_metrics(run)["carbon_t"] == pytest.approx(0.4)
+
+
+def test_green_first_is_not_put_off_by_load_already_booked() -> None:
+    # Hub A (nearest) has no green surplus and 3 of its 4 devices already booked by earlier
+    # jobs; a booked grid load must not make the next job's marginal carbon look larger.
+    _, sig, net = tiny(4, ci_g_per_kwh=[[300, 300, 300, 300], [310, 310, 310, 310]])
+    jobs = make_jobs(4, deadline_h=4.0, allowed_set=0, allowed_sets=(("west",),))
+    run = simulate(jobs, sig, net, make_policy("green-first"))
+    # All four fit at A in hour 0: same intensity every hour, so no job waits.
+    assert run.placements.start.tolist() == [0, 0, 0, 0]
+    assert run_metrics(run)["wait_mean_h"] == 0.0
