@@ -29,7 +29,14 @@ from greendispatch.errors import InputError
 _EARLY = 1e-9  # tie-break: among equal scores prefer the earlier start
 
 
+_OFFSETS = np.arange(1 << 16, dtype=np.float64)
+_OFFSETS.flags.writeable = False
+
+
 def _earliest(job: JobView) -> np.ndarray:
+    """Start offsets 0..L-1 as a (1, L) row (a read-only view, no allocation)."""
+    if len(_OFFSETS) >= job.L:
+        return _OFFSETS[None, : job.L]
     return np.arange(job.L, dtype=np.float64)[None, :]
 
 
@@ -131,7 +138,8 @@ class GreenFirst:
         c = sliding_sums(self.slot_scores(job, slot), job.d, job.L)
         # Penalty scale: the mean over hubs of the score of starting now.
         ref = abs(float(c[:, 0].sum())) / c.shape[0]
-        return c + (self.wait_weight * ref + _EARLY) * (_earliest(job) * slot.dt_h)
+        c += ((self.wait_weight * ref + _EARLY) * slot.dt_h) * _earliest(job)
+        return c
 
 
 def _ref(x: np.ndarray) -> float:
