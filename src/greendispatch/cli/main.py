@@ -6,6 +6,7 @@ import dataclasses
 import json
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -243,10 +244,10 @@ def simulate_cmd(
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)
-    if ledger is not None and ledger.exists() and not ledger.is_dir():
-        raise InputError(f"--ledger {ledger} exists and is not a folder")
-    if ledger is not None and (ledger / "ledger.jsonl").exists():
-        raise InputError(f"--ledger {ledger} already holds a recorded run; give a new folder")
+    if ledger is not None:
+        from greendispatch.ledger.record import check_new_ledger_folder
+
+        check_new_ledger_folder(ledger)  # before a long run, not after it
     if ledger_policy is not None:
         from greendispatch.dispatch.policies import policy_names
 
@@ -290,12 +291,16 @@ def demo(
         data_dir=resolve_data_dir(data_dir),
         out=out,
     )
-    sim = _run_simulation(
+    _run_simulation(
         req,
         quiet=False,
         before=lambda s: print_summary(out_console, scenario_summary(s.loaded.scenario, s.signals)),
     )
-    del sim
+
+
+def _status(message: str, quiet: bool):
+    """A spinner on stderr, or nothing when the output is JSON."""
+    return nullcontext() if quiet else err_console.status(message)
 
 
 def _run_simulation(req, *, quiet: bool, before=None):
@@ -304,7 +309,7 @@ def _run_simulation(req, *, quiet: bool, before=None):
     from greendispatch.cli.render import print_results
     from greendispatch.sim.runner import prepare, results_document, run_policies, write_outputs
 
-    with err_console.status("loading scenario, signals and jobs...") if not quiet else _null():
+    with _status("loading scenario, signals and jobs...", quiet):
         sim = prepare(req)
     if before is not None and not quiet:
         before(sim)
@@ -329,7 +334,7 @@ def _run_simulation(req, *, quiet: bool, before=None):
 
             run_policies(sim, req, progress=factory)
     doc = results_document(sim, req)
-    with err_console.status("writing results...") if not quiet else _null():
+    with _status("writing results...", quiet):
         written = write_outputs(sim, req, doc)
     if quiet:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -341,14 +346,6 @@ def _run_simulation(req, *, quiet: bool, before=None):
                 highlight=False,
             )
     return sim
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def main() -> None:

@@ -54,11 +54,6 @@ class SlotView:
             self._cache["ci_pue_slot"] = self.ci * self.pue
         return self._cache["ci_pue_slot"]
 
-    @property
-    def surplus_mw(self) -> np.ndarray:
-        """Forecast green surplus at the facility meter (MW), (H, W)."""
-        return self.surplus_it_mw * self.pue
-
     def trim(self, width: int) -> SlotView:
         """The first ``width`` slots of this view (numpy views: bookings made through the full
         view are seen here). Cached sums are shared: prefixes of prefix sums stay valid."""
@@ -100,8 +95,7 @@ class JobView:
     deadline; ``es[h]`` is the earliest offset at hub ``h`` (data transfer); ``allowed`` the hubs
     it may use (residency, device type, latency, capacity); ``rank`` the hubs' latency rank from
     the job's origin (0 = nearest, its home hub); ``marginal_mw`` the extra IT power (MW) it adds
-    at each hub (devices x kW x (1 - idle share)); ``full_mw`` its full IT draw;
-    ``inv_marginal_mw`` 1 / marginal_mw as a column (0 where it adds nothing), (H, 1).
+    at each hub (devices x kW x (1 - idle share)); ``full_mw`` its full IT draw.
     """
 
     index: int
@@ -114,12 +108,6 @@ class JobView:
     marginal_mw: np.ndarray
     full_mw: np.ndarray
     interruptible: bool
-    inv_marginal_mw: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.inv_marginal_mw is None:
-            mw = self.marginal_mw
-            self.inv_marginal_mw = np.divide(1.0, mw, out=np.zeros_like(mw), where=mw > 0)[:, None]
 
     @property
     def all_allowed(self) -> bool:

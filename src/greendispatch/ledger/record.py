@@ -55,6 +55,18 @@ def request_record(req: Any) -> dict[str, Any]:
     return out
 
 
+def check_new_ledger_folder(folder: Path) -> None:
+    """A ledger folder records one run: a second would issue the same asset-hours and GEC ids
+    again. Raise InputError for a file, or a folder that already holds a ledger."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Problem(str(folder), None, "", "exists and is not a folder"))
+    existing = folder / LEDGER_FILE
+    if existing.exists() and existing.stat().st_size:
+        raise InputError(
+            Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
+        )
+
+
 def chosen_policy(runs: dict[str, Any], wanted: str | None) -> str:
     if wanted is not None:
         if wanted not in runs:
@@ -70,12 +82,7 @@ def record_run(sim: Any, req: Any, folder: Path, *, policy: str | None = None,
     """Account one run of ``sim``, append it to the ledger in ``folder`` and write signed tenant
     statements (JSON and HTML). Returns a summary for the caller to print."""
     name = chosen_policy(sim.runs, policy)
-    existing = folder / LEDGER_FILE
-    if existing.exists() and existing.stat().st_size:
-        # A second run would issue the same asset-hours and GEC ids again.
-        raise InputError(
-            Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
-        )
+    check_new_ledger_folder(folder)
     run = sim.runs[name]
     acct = account(
         run,

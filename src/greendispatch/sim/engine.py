@@ -227,7 +227,6 @@ def simulate(
     interr_l = jobs.interruptible.tolist()
     marg_mw_k = [marg_kw[:, k] / 1000.0 for k in range(marg_kw.shape[1])]  # MW per device
     full_mw_k = [net.kw[:, k] / 1000.0 for k in range(marg_kw.shape[1])]
-    inv_marg_k = [np.divide(1.0, m, out=np.zeros_like(m), where=m > 0)[:, None] for m in marg_mw_k]
 
     for t in range(n_t):
         lo_i, hi_i = bounds[t], bounds[t + 1]
@@ -272,7 +271,6 @@ def simulate(
                 marg_mw_k[k] * nd,
                 full_mw_k[k] * nd,
                 interr_l[j],
-                inv_marg_k[k] / nd,
             )
             placed = False
             jsv = sv.trim(max(1, dj - t))

@@ -100,10 +100,9 @@ def prepare(req: SimulationRequest) -> Simulation:
         kw: dict[str, Any] = {}
         if req.slack_h is not None:
             kw["slack_h"] = req.slack_h
-        jobs, trace_notes = _trace_result(
-            read_trace(req.trace, req.trace_format, loaded.scenario, rng, **kw)
-        )
-        notes += trace_notes
+        trace = read_trace(req.trace, req.trace_format, loaded.scenario, rng, **kw)
+        jobs = trace.jobs
+        notes += list(trace.notes)
     else:
         from greendispatch.workload.generator import generate_jobs
 
@@ -121,14 +120,6 @@ def prepare(req: SimulationRequest) -> Simulation:
             )
         notes += [str(w.message) for w in caught]
     return Simulation(loaded, signals, net, jobs, notes, seed)
-
-
-def _trace_result(result: Any) -> tuple[JobTable, list[str]]:
-    if isinstance(result, JobTable):
-        return result, []
-    if isinstance(result, tuple):
-        return result[0], list(result[1])
-    return result.jobs, list(getattr(result, "notes", []))
 
 
 def run_policies(
@@ -207,12 +198,9 @@ def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) 
                 frame.to_csv(tmp, index=False, float_format="%.6g")
                 tmp.replace(path)
                 written.append(path)
-    try:
-        from greendispatch.report.html import write_report
-    except ImportError:  # the report module is optional until it lands
-        write_report = None
-    if write_report is not None:
-        written.append(write_report(out / "report.html", sim, doc))
+    from greendispatch.report.html import write_report  # report sits above sim: import late
+
+    written.append(write_report(out / "report.html", sim, doc))
     path = out / "results.json"
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
     written.append(path)
