@@ -10,81 +10,120 @@ Policies that can split interruptible work also give per-slot scores (:class:`Sl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 
-@dataclass
+class _Cycle:
+    """The arrays of one scheduling cycle, (H, W) each, shared by all views of the cycle, and
+    the series derived from them (computed on first use)."""
+
+    __slots__ = ("ci", "derived", "green_mw", "price_source", "pue", "surplus_it_mw")
+
+    def __init__(
+        self,
+        ci: np.ndarray,
+        pue: np.ndarray,
+        price_source: np.ndarray | Callable[[], np.ndarray],
+        green_mw: np.ndarray,
+        surplus_it_mw: np.ndarray,
+        ci_pue: np.ndarray | None,
+    ):
+        self.ci, self.pue, self.price_source = ci, pue, price_source
+        self.green_mw, self.surplus_it_mw = green_mw, surplus_it_mw
+        self.derived: dict[str, np.ndarray] = {} if ci_pue is None else {"ci_pue": ci_pue}
+
+    def price(self) -> np.ndarray:
+        if "price" not in self.derived:
+            src = self.price_source
+            self.derived["price"] = src() if callable(src) else src
+        return self.derived["price"]
+
+    def ci_pue(self) -> np.ndarray:
+        if "ci_pue" not in self.derived:
+            self.derived["ci_pue"] = self.ci * self.pue
+        return self.derived["ci_pue"]
+
+    def cumsum(self, name: str) -> np.ndarray:
+        key = f"cumsum {name}"
+        if key not in self.derived:
+            base = {"ci_pue": self.ci, "price_pue": self.price()}[name] * self.pue
+            cs = np.zeros((base.shape[0], base.shape[1] + 1))
+            np.cumsum(base, axis=1, out=cs[:, 1:])
+            self.derived[key] = cs
+        return self.derived[key]
+
+
 class SlotView:
     """Forecasts issued at slot ``t`` for slots ``t .. t+W-1``, shape (H, W); never actuals
     beyond ``t`` unless the forecast is ``perfect``.
 
     ``surplus_it_mw`` is forecast green supply (own wind + solar + contracted) minus the facility
     load already booked, in MW of IT load it can carry (divided by PUE); the engine lowers it as
-    it books jobs in this cycle.
+    it books jobs in this cycle. ``ci_pue`` may be given when the caller has it already.
+
+    A view of the first slots (:meth:`trim`) shares the cycle's arrays: each series is sliced
+    when asked for, so bookings made through any view are seen by all.
     """
 
-    t: int
-    dt_h: float
-    ci: np.ndarray
-    pue: np.ndarray
-    price_source: np.ndarray | Callable[[], np.ndarray]
-    green_mw: np.ndarray
-    surplus_it_mw: np.ndarray
-    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    __slots__ = ("_cycle", "dt_h", "t", "width")
+
+    def __init__(
+        self,
+        t: int,
+        dt_h: float,
+        ci: np.ndarray,
+        pue: np.ndarray,
+        price_source: np.ndarray | Callable[[], np.ndarray],
+        green_mw: np.ndarray,
+        surplus_it_mw: np.ndarray,
+        ci_pue: np.ndarray | None = None,
+    ):
+        self.t = t
+        self.dt_h = dt_h
+        self.width: int = ci.shape[1]
+        self._cycle = _Cycle(ci, pue, price_source, green_mw, surplus_it_mw, ci_pue)
+
+    @property
+    def ci(self) -> np.ndarray:
+        return self._cycle.ci[:, : self.width]
+
+    @property
+    def pue(self) -> np.ndarray:
+        return self._cycle.pue[:, : self.width]
+
+    @property
+    def green_mw(self) -> np.ndarray:
+        return self._cycle.green_mw[:, : self.width]
+
+    @property
+    def surplus_it_mw(self) -> np.ndarray:
+        return self._cycle.surplus_it_mw[:, : self.width]
 
     @property
     def price(self) -> np.ndarray:
         """Forecast price per MWh, (H, W); forecast on first use (most policies never ask)."""
-        if "price" not in self._cache:
-            src = self.price_source
-            self._cache["price"] = src() if callable(src) else src
-        return self._cache["price"]
-
-    @property
-    def width(self) -> int:
-        return self.ci.shape[1]
+        return self._cycle.price()[:, : self.width]
 
     @property
     def ci_pue(self) -> np.ndarray:
         """Forecast g CO2 per kWh of IT energy (intensity x PUE), (H, W)."""
-        if "ci_pue_slot" not in self._cache:
-            self._cache["ci_pue_slot"] = self.ci * self.pue
-        return self._cache["ci_pue_slot"]
+        return self._cycle.ci_pue()[:, : self.width]
 
     def trim(self, width: int) -> SlotView:
-        """The first ``width`` slots of this view (numpy views: bookings made through the full
-        view are seen here). Cached sums are shared: prefixes of prefix sums stay valid."""
+        """The first ``width`` slots of this view (sharing its arrays and cached series)."""
         if width >= self.width:
             return self
         # Built without __init__: this runs once per job, on the hot path.
         out = object.__new__(SlotView)
-        out.__dict__.update(
-            t=self.t,
-            dt_h=self.dt_h,
-            ci=self.ci[:, :width],
-            pue=self.pue[:, :width],
-            price_source=lambda: self.price[:, :width],
-            green_mw=self.green_mw[:, :width],
-            surplus_it_mw=self.surplus_it_mw[:, :width],
-            _cache={"ci_pue_slot": self.ci_pue[:, :width]},
-            _parent=self,
-        )
+        out.t, out.dt_h, out.width, out._cycle = self.t, self.dt_h, width, self._cycle
         return out
 
     def cumsum(self, name: str) -> np.ndarray:
         """Cumulative sums with a leading 0 (H, W+1) of ``ci_pue`` or ``price_pue`` per MW."""
-        parent = getattr(self, "_parent", None)
-        if parent is not None:
-            return parent.cumsum(name)[:, : self.width + 1]
-        if name not in self._cache:
-            base = {"ci_pue": self.ci, "price_pue": self.price}[name] * self.pue
-            cs = np.zeros((base.shape[0], base.shape[1] + 1))
-            np.cumsum(base, axis=1, out=cs[:, 1:])
-            self._cache[name] = cs
-        return self._cache[name]
+        return self._cycle.cumsum(name)[:, : self.width + 1]
 
 
 @dataclass(slots=True)
@@ -96,6 +135,8 @@ class JobView:
     it may use (residency, device type, latency, capacity); ``rank`` the hubs' latency rank from
     the job's origin (0 = nearest, its home hub); ``marginal_mw`` the extra IT power (MW) it adds
     at each hub (devices x kW x (1 - idle share)); ``full_mw`` its full IT draw.
+    ``all_allowed`` says every hub is allowed and ``waits`` that some ``es`` is above 0 (flags
+    the engine sets once, so that it need not scan the arrays for each candidate set).
     """
 
     index: int
@@ -108,10 +149,8 @@ class JobView:
     marginal_mw: np.ndarray
     full_mw: np.ndarray
     interruptible: bool
-
-    @property
-    def all_allowed(self) -> bool:
-        return bool(self.allowed.all())
+    all_allowed: bool
+    waits: bool
 
 
 def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:

@@ -11,7 +11,7 @@ energy module serves it (own wind/solar, battery, contracted green, grid).
 
 from __future__ import annotations
 
-import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,22 +90,34 @@ class _Forecasts:
 
     def _extend(self, fc: np.ndarray, width: int) -> np.ndarray:
         """Beyond the forecast horizon the last forecast day repeats."""
-        if fc.shape[1] >= width:
+        rows, have = fc.shape
+        if have >= width:
             return fc
-        day = fc[:, -min(self.spd, fc.shape[1]) :]
-        reps = -(-(width - fc.shape[1]) // day.shape[1])
-        return np.concatenate([fc, np.tile(day, reps)[:, : width - fc.shape[1]]], axis=1)
+        period = min(self.spd, have)
+        out = np.empty((rows, width))
+        out[:, :have] = fc
+        # From the last forecast day on the series repeats: copy it forward, doubling each time.
+        day0, filled = have - period, have
+        while filled < width:
+            m = min(filled - day0, width - filled)
+            out[:, filled : filled + m] = out[:, day0 : day0 + m]
+            filled += m
+        return out
 
     def slot_view(self, t: int, width: int, dt_h: float, booked_mw: np.ndarray) -> SlotView:
-        fc = self._extend(self.f.forecast(t, min(width, self.horizon)), width)
+        fc = self.f.forecast(t, min(width, self.horizon))
         n = self.n_h
         ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n :]
+        # Intensity x PUE and green supply per MW of IT load are taken on the forecast horizon
+        # and repeated with it (the same values as taking them after the repeat, on fewer slots).
+        series = np.concatenate([ci, pue, green, ci * pue, green / pue])
+        ci, pue, green, ci_pue, green_it = self._extend(series, width).reshape(5, n, width)
 
         def price() -> np.ndarray:
             raw = self.f_price.forecast(t, min(width, self.horizon))
             return self._extend(raw, width) - self.offset
 
-        return SlotView(t, dt_h, ci, pue, price, green, green / pue - booked_mw)
+        return SlotView(t, dt_h, ci, pue, price, green, green_it - booked_mw, ci_pue)
 
 
 def simulate(
@@ -156,25 +168,20 @@ def simulate(
     order = np.lexsort((jobs.submit_h, release))
     bounds = np.searchsorted(release[order], np.arange(n_t + 1))
     rank = np.argsort(np.argsort(net.latency_ms, axis=1), axis=1) if net.region_ids else None
-    allowed_cache: dict[tuple[int, int, int, int, float], tuple[np.ndarray, bool]] = {}
+    allowed_cache: dict[tuple[int, int, int, int, float], tuple[np.ndarray, bool, bool, bool]] = {}
     scorer = policy if isinstance(policy, SlotScorer) else None
     step = max(1, n_t // 200)
 
     has_regions = bool(net.region_ids)
-    min_cap = net.cap.min(axis=0)  # (K,) smallest pool of each kind across hubs
+    min_cap = net.cap.min(axis=0).tolist()  # smallest pool of each kind across hubs
     zeros_h = np.zeros(n_h, dtype=np.int64)
-    home_of = net.home_hub if has_regions else np.zeros(1, dtype=np.int64)
+    home_of = net.home_hub.tolist() if has_regions else [0]
     rank_of = rank if rank is not None else np.arange(n_h)[None, :]
 
-    def allowed_mask(j: int, k: int, origin: int) -> tuple[np.ndarray, bool]:
-        """Hubs job ``j`` may use, and whether its latency limit had to be broken."""
-        key = (
-            int(jobs.allowed_set[j]),
-            int(jobs.device_type[j]),
-            k,
-            origin,
-            float(jobs.max_latency_ms[j]),
-        )
+    def allowed_mask(j: int, k: int, origin: int) -> tuple[np.ndarray, bool, bool, bool]:
+        """Hubs job ``j`` may use, whether its latency limit had to be broken, and whether some
+        hub and whether every hub is allowed."""
+        key = (allowed_set_l[j], device_type_l[j], k, origin, max_latency_l[j])
         hit = allowed_cache.get(key)
         if hit is None:
             mask = net.cap[:, k] > 0
@@ -196,20 +203,26 @@ def simulate(
                     violated = True
                 else:
                     mask &= lat_ok
-            hit = allowed_cache[key] = (mask, violated)
+            hit = allowed_cache[key] = (mask, violated, bool(mask.any()), bool(mask.all()))
         return hit
 
     def book(j: int, h: int, k: int, slots: np.ndarray | slice, sv: SlotView, mw: float) -> None:
         """Reserve job ``j``'s devices at hub ``h`` in ``slots`` and lower the cycle's surplus."""
-        free[h, k, slots] -= devices_l[j]
-        booked_it[h, slots] += mw
         t0_, width_ = sv.t, sv.width
         if isinstance(slots, slice):
+            # In place through views of the slots (a plain ``a[...] -= x`` also writes back).
+            view = free[h, k, slots]
+            view -= devices_l[j]
+            view = booked_it[h, slots]
+            view += mw
             lo, hi = slots.start - t0_, min(slots.stop - t0_, width_)
             if lo < width_:
-                sv.surplus_it_mw[h, lo:hi] -= mw
-        else:  # split slots all lie inside the cycle's window
-            sv.surplus_it_mw[h, slots - t0_] -= mw
+                view = sv.surplus_it_mw[h, lo:hi]
+                view -= mw
+        else:  # split slots all lie inside the cycle's window; one row's index is the quickest
+            free[h, k][slots] -= devices_l[j]
+            booked_it[h][slots] += mw
+            sv.surplus_it_mw[h][slots - t0_] -= mw
 
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
     if has_regions:
@@ -225,6 +238,10 @@ def simulate(
     data_l = jobs.data_gb.tolist()
     submit_l = jobs.submit_h.tolist()
     interr_l = jobs.interruptible.tolist()
+    ckpt_l = jobs.checkpoint_h.tolist()
+    allowed_set_l = jobs.allowed_set.tolist()
+    device_type_l = jobs.device_type.tolist()
+    max_latency_l = jobs.max_latency_ms.astype(np.float64).tolist()
     marg_mw_k = [marg_kw[:, k] / 1000.0 for k in range(marg_kw.shape[1])]  # MW per device
     full_mw_k = [net.kw[:, k] / 1000.0 for k in range(marg_kw.shape[1])]
 
@@ -243,10 +260,11 @@ def simulate(
             nd = devices_l[j]
             dj = dead_l[j]
             origin = origin_l[j] if has_regions else 0
-            mask, lat_viol[j] = allowed_mask(j, k, origin)
+            mask, lat_viol[j], usable, everywhere = allowed_mask(j, k, origin)
             if nd > min_cap[k]:
                 mask = mask & (net.cap[:, k] >= nd)
-            home = int(home_of[origin])
+                usable, everywhere = bool(mask.any()), bool(mask.all())
+            home = home_of[origin]
             jrank = rank_of[origin]
             # The transfer starts at submit time; the job can start at the first slot boundary
             # after its data has arrived (no wait if even the slowest link delivers by slot t).
@@ -254,9 +272,10 @@ def simulate(
                 delay_h = data_l[j] * h_per_gb[origin]
                 ready = np.ceil((submit_l[j] + delay_h) / dt - _EPS).astype(np.int64)
                 es = np.maximum(ready - t, 0)
+                waits = bool(es.any())
             else:
-                es = zeros_h
-            if not mask.any():
+                es, waits = zeros_h, False
+            if not usable:
                 missed[j] = True
                 continue
             L = dj - d - t + 1
@@ -271,6 +290,8 @@ def simulate(
                 marg_mw_k[k] * nd,
                 full_mw_k[k] * nd,
                 interr_l[j],
+                everywhere,
+                waits,
             )
             placed = False
             jsv = sv.trim(max(1, dj - t))
@@ -282,7 +303,7 @@ def simulate(
                     free,
                     k,
                     nd,
-                    jobs.checkpoint_h[j],
+                    ckpt_l[j],
                     dt,
                     dj,
                     hub,
@@ -299,8 +320,8 @@ def simulate(
             if not placed:
                 missed[j] = True
                 _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book)
-            if hub[j] >= 0 and has_regions and hub[j] != home:
-                moved[j] = jobs.data_gb[j]
+            if has_regions and 0 <= hub[j] != home:  # placed away from home: data moved
+                moved[j] = data_l[j]
     if progress is not None:
         progress(n_t, n_t)
 
@@ -332,7 +353,7 @@ def _place_contiguous(jv, sv, policy, free, k, nd, hub, start, n_slots, segments
     scores = np.asarray(policy.scores(jv, sv), dtype=np.float64)  # a new array: ours to edit
     if not jv.all_allowed:
         scores[~jv.allowed] = np.inf
-    if jv.es.any():
+    if jv.waits:
         scores[np.arange(jv.L)[None, :] < jv.es[:, None]] = np.inf
     flat = scores.ravel()
     t, d = sv.t, jv.d
@@ -369,36 +390,38 @@ def _place_split(
     All hubs are ranked at once by the sum of their ``d`` cheapest feasible slots (a lower
     bound); the checkpoint overhead is then added for the best hubs in that order.
     """
-    t, width = sv.t, dead - sv.t
+    t, width, d = sv.t, dead - sv.t, jv.d
+    if width <= d:  # no slack: the one contiguous run is the only choice
+        return False
     per = np.asarray(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64)  # new array
     per[free[:, k, t : t + width] < nd] = np.inf
-    if jv.es.any():
+    if jv.waits:
         per[np.arange(width)[None, :] < jv.es[:, None]] = np.inf
     if not jv.all_allowed:
         per[~jv.allowed] = np.inf
-    d = jv.d
-    if width <= d:  # no slack: the one contiguous run is the only choice
-        return False
-    bound = np.partition(per, d - 1, axis=1)[:, :d].sum(axis=1)
+    # Each hub's d cheapest slots, summed in ascending order (sorting the rows is quicker than
+    # np.partition here: numpy's sort is vectorised).
+    bound = np.sort(per, axis=1)[:, :d].sum(axis=1)
+    lower = bound.tolist()
     # Two hubs at most: where overhead defeats splitting at the best, it rarely pays elsewhere
     # (the job then runs contiguously).
-    for h in np.argsort(bound, kind="stable")[:2]:
-        if not np.isfinite(bound[h]):
+    for h in np.argsort(bound, kind="stable")[:2].tolist():
+        if not math.isfinite(lower[h]):
             return False
-        h = int(h)
-        whole, at, all_finite = _best_window(per[h], d)
+        row = per[h]
+        whole, at, all_finite = _best_window(row, d)
         # A split costs at least ``bound``: when one run is no dearer, take it (no resumes).
-        found = None if bound[h] >= whole else _cheapest_slots(per[h], d, ckpt_h, dt, all_finite)
-        if found is None or whole <= per[h, found[0]].sum():
-            if np.isfinite(whole):
+        found = None if lower[h] >= whole else _cheapest_slots(row, d, ckpt_h, dt, all_finite)
+        if found is None or whole <= row[found[0]].sum():
+            if math.isfinite(whole):
                 _commit(jv, sv, h, t + at, d, k, hub, start, n_slots, segments, book)
                 return True
             continue
         pick, pieces = found
-        slots = pick + t
         if pieces == 1:  # one piece needs no resume: exactly d slots
-            _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
+            _commit(jv, sv, h, t + int(pick[0]), d, k, hub, start, n_slots, segments, book)
             return True
+        slots = pick + t
         j = jv.index
         book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
         hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
@@ -415,18 +438,17 @@ def _cheapest_slots(
     pieces they form; None if there are too few."""
     available = len(row) if all_finite else int(np.count_nonzero(np.isfinite(row)))
     need = d
-    sel = np.zeros(len(row), dtype=bool)
     for tries in range(4):
         if need > available:
             return None
-        sel[:] = False
-        sel[np.argpartition(row, need - 1)[:need]] = True
-        pieces = int(sel[0]) + int(np.count_nonzero(sel[1:] & ~sel[:-1]))
-        total = d + int(np.ceil((pieces - 1) * ckpt_h / dt - _EPS))
+        pick = row.argpartition(need - 1)[:need]
+        pick.sort()
+        pieces = 1 + int(np.count_nonzero(pick[1:] - pick[:-1] > 1))  # gaps split pieces
+        total = d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS)
         if total == need:
-            return np.flatnonzero(sel), pieces
+            return pick, pieces
         if total < need and tries >= 2:  # fewer pieces than paid for: drop the spare slots
-            return _trim(np.flatnonzero(sel), row, d, ckpt_h, dt)
+            return _trim(pick, row, d, ckpt_h, dt)
         need = total
     return None
 
@@ -435,26 +457,19 @@ def _trim(
     pick: np.ndarray, row: np.ndarray, d: int, ckpt_h: float, dt: float
 ) -> tuple[np.ndarray, int]:
     """Drop the dearest slots at the edges of pieces until exactly ``d`` slots of work plus the
-    resume overhead of the remaining pieces are left (dropping an edge never adds a piece)."""
-    slots = pick.tolist()
-
-    def pieces_of(xs: list[int]) -> int:
-        return 1 + sum(1 for a, b in itertools.pairwise(xs) if b - a > 1)
-
-    def required(p: int) -> int:
-        return d + int(np.ceil((p - 1) * ckpt_h / dt - _EPS))
-
-    pieces = pieces_of(slots)
-    while len(slots) > required(pieces):
-        last = len(slots) - 1
-        edges = [
-            i
-            for i in range(len(slots))
-            if i in (0, last) or slots[i - 1] != slots[i] - 1 or slots[i + 1] != slots[i] + 1
-        ]
-        del slots[max(edges, key=lambda i: row[slots[i]])]
-        pieces = pieces_of(slots)
-    return np.array(slots, dtype=np.int64), pieces
+    resume overhead of the remaining pieces are left (dropping an edge never adds a piece).
+    ``pick`` is sorted; among equally dear edges the earliest goes."""
+    slots = pick
+    while True:
+        gap = slots[1:] - slots[:-1] > 1  # a gap between slot i and slot i + 1
+        pieces = 1 + int(np.count_nonzero(gap))
+        if len(slots) <= d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS):
+            return slots, pieces
+        edge = np.ones(len(slots), dtype=bool)  # the first and last slots are edges
+        edge[1:-1] = gap[:-1] | gap[1:]
+        edges = np.flatnonzero(edge)
+        drop = int(edges[row[slots[edges]].argmax()])
+        slots = np.concatenate((slots[:drop], slots[drop + 1 :]))
 
 
 def _best_window(row: np.ndarray, d: int) -> tuple[float, int, bool]:
@@ -466,17 +481,20 @@ def _best_window(row: np.ndarray, d: int) -> tuple[float, int, bool]:
     if n < d:
         return float("inf"), 0, all_finite
     if all_finite:  # the common case: one sum, then a running difference over the starts
-        sums = np.empty(n - d + 1)
-        sums[0] = row[:d].sum()
-        if n > d:
-            np.cumsum(row[d:] - row[:-d], out=sums[1:])
-            sums[1:] += sums[0]
-    else:
-        both = sliding_sums(np.stack([np.where(finite, row, 0.0), ~finite]), d, n - d + 1)
-        sums = both[0]
-        sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
-    at = int(np.argmin(sums))
-    return float(sums[at]), at, all_finite
+        first = row[:d].sum()
+        if n == d:
+            return float(first), 0, True
+        later = np.cumsum(row[d:] - row[:-d])  # starts 1 .. n-d
+        later += first
+        at = int(later.argmin())
+        if first <= later[at]:
+            return float(first), 0, True
+        return float(later[at]), at + 1, True
+    both = sliding_sums(np.stack([np.where(finite, row, 0.0), ~finite]), d, n - d + 1)
+    sums = both[0]
+    sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
+    at = int(sums.argmin())
+    return float(sums[at]), at, False
 
 
 def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book) -> None:
