@@ -35,7 +35,7 @@ def test_results_json_has_the_documented_schema(sim_out: Path) -> None:
     doc = json.loads((sim_out / "results.json").read_text(encoding="utf-8"))
     assert doc["scenario"] == "china-hubs"
     assert list(doc["policies"]) == [
-        "baseline", "lowest-carbon", "wait-awhile", "carbon-time", "cost", "green-first"
+        "baseline", "lowest-carbon", "wait-awhile", "carbon-time", "cost", "green-first", "mpc"
     ]  # fmt: skip
     for metrics in doc["policies"].values():
         assert set(METRIC_KEYS) <= set(metrics)

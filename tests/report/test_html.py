@@ -178,19 +178,20 @@ def test_names_from_scenario_files_are_escaped(tmp_path: Path) -> None:
     assert labels[0] == "西部&lt;b&gt;枢纽&lt;/b&gt; West &lt;script&gt;alert('x')&lt;/script&gt;"
 
 
-def test_future_oracle_and_captured_share_are_shown_when_present(
+def test_oracle_bound_and_captured_share_are_shown_when_present(
     china: tuple[Simulation, dict[str, Any]], tmp_path: Path
 ) -> None:
     sim, doc = china
     doc = copy.deepcopy(doc)
     for i, m in enumerate(doc["policies"].values()):
         m["captured_share"] = 0.1 * i
-    doc["oracle"] = {"carbon_t": 1.0, "captured_share": 1.0, "method": {"solver": "highs"}}
+    doc["oracle"] = {"bound_t": 1.5, "rounded_t": 2.0, "lp": {"mode": "grouped"}}
     page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
-    assert "捕获占比 Captured share" in page and "<th>oracle</th>" in page
+    assert "捕获占比 Captured share" in page and "<th>下界 bound</th>" in page
     bars = embedded_figure(page, "comparison")["data"]
-    assert bars[-1]["x"][-1] == "oracle" and bars[-1]["y"][-1] == 1.0
-    assert "highs" in page
+    assert bars[0]["x"][-1] == "下界 bound" and bars[0]["y"][-1] == 1.5  # carbon panel
+    assert bars[-1]["x"][-1] == "下界 bound" and bars[-1]["y"][-1] == 1.0  # captured: all
+    assert "grouped" in page and "rounded_t" in page
 
 
 def test_single_policy_without_baseline(tmp_path: Path) -> None:

@@ -127,14 +127,26 @@ def print_results(console: Console, doc: dict[str, Any]) -> None:
             f"{cfg['forecast']}, seed {cfg['seed']} — carbon {doc['carbon_basis'].split(':')[0]}"
         )
     )
-    for title, _, _ in _COLUMNS:
+    columns = list(_COLUMNS)
+    oracle = doc.get("oracle")
+    if oracle is not None:
+        columns.insert(2, ("captured", "captured_share", ".1%"))
+    for title, _, _ in columns:
         t.add_column(title, justify="left" if title == "policy" else "right")
     base = doc["policies"].get("baseline")
     for name, m in doc["policies"].items():
         cells = [name]
-        for _, key, fmt in _COLUMNS[1:]:
-            cells.append(format(m[key], fmt))
+        for _, key, fmt in columns[1:]:
+            cells.append("—" if m.get(key) is None else format(m[key], fmt))
         if base is not None and name != "baseline" and base["carbon_t"] > 0:
             cells[1] += f" ({m['carbon_t'] / base['carbon_t'] - 1:+.1%})"
         t.add_row(*cells)
     console.print(t)
+    if oracle is not None:
+        console.print(
+            f"oracle: LP lower bound {oracle['bound_t']:,.1f} t CO2 "
+            f"(build {oracle['build_s']:.1f} s,"
+            f" solve {oracle['solve_s']:.1f} s, {oracle['lp']['mode']} LP); rounded schedule "
+            f"{oracle['rounded_t']:,.1f} t; captured = (baseline - policy) / (baseline - bound)",
+            highlight=False,
+        )

@@ -154,23 +154,38 @@ POLICIES: dict[str, Callable[[float], Policy]] = {
     "carbon-time": lambda w: CarbonTime(),
     "cost": lambda w: Cost(),
     "green-first": lambda w: GreenFirst(w),
+    "mpc": lambda w: _mpc(w),
 }
 
 
+def _mpc(carbon_weight: float) -> Policy:
+    from greendispatch.dispatch.mpc import MPC  # builds on the optimiser: imported on use
+
+    return MPC(carbon_weight)
+
+
+ORACLE = "oracle"  # the offline optimum: not an online policy, run by the simulator's runner
+
+
 def policy_names(spec: str) -> list[str]:
-    """``all`` or ``NAME[,NAME...]`` -> names; unknown names raise InputError."""
-    if spec.strip() == "all":
-        return list(POLICIES)
-    names = [s.strip() for s in spec.split(",") if s.strip()]
-    bad = [n for n in names if n not in POLICIES]
+    """``all`` (every online policy) or ``NAME[,NAME...]`` (``all`` may be one of them, and
+    ``oracle`` adds the offline bound) -> names; unknown names raise InputError."""
+    names: list[str] = []
+    for s in (s.strip() for s in spec.split(",")):
+        for name in list(POLICIES) if s == "all" else [s] if s else []:
+            if name not in names:
+                names.append(name)
+    bad = [n for n in names if n not in POLICIES and n != ORACLE]
     if bad or not names:
         raise InputError(
             f"--policy: unknown policy {', '.join(repr(b) for b in bad) or repr(spec)} "
-            f"(expected all or a comma-separated list of: {', '.join(POLICIES)})"
+            f"(expected all or a comma-separated list of: {', '.join([*POLICIES, ORACLE])})"
         )
     return names
 
 
 def make_policy(name: str, carbon_weight: float = 1.0) -> Policy:
     policy_names(name)
+    if name == ORACLE:
+        raise InputError("the oracle is solved by the runner (greendispatch.opt.oracle)")
     return POLICIES[name](carbon_weight)

@@ -296,6 +296,7 @@ def serve_load(
     dt_h: float = 1.0,
     grid_charge: bool = False,
     grid_charge_threshold_g_per_kwh: ArrayLike | None = None,
+    schedule: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> SupplyResult:
     """Serve each hub's load from its supply stack by the rule of the module docstring.
 
@@ -314,6 +315,11 @@ def serve_load(
     grid_charge : bool
         Charge from the grid where ``ci_g_per_kwh < grid_charge_threshold_g_per_kwh`` (H,) or
         float, gCO2/kWh (required then, refused otherwise).
+    schedule : (charge_mwh, discharge_mwh), each array_like (H, T), optional
+        A battery plan (an optimiser's) that replaces the rule: the battery charges up to the
+        planned energy (from own surplus; with ``grid_charge`` the grid tops it up) and
+        discharges up to the planned energy (at most the remaining load), both within its
+        limits; the threshold then plays no part.
     """
     load = _energy("load_mwh", load_mwh, None)
     shape = load.shape
@@ -343,7 +349,16 @@ def serve_load(
     dis_want = np.minimum(residual, p_slot)  # MWh out
     dis_want[~ask] = 0.0
     charge_want = own_cap
-    if grid_charge:
+    if schedule is not None:
+        plan_in = _energy("schedule charge_mwh", schedule[0], shape)
+        plan_out = _energy("schedule discharge_mwh", schedule[1], shape)
+        dis_want = np.minimum(np.minimum(residual, p_slot), plan_out)
+        ask = dis_want > 0.0
+        charge_want = np.minimum(own_cap, plan_in)
+        charge_want[ask] = 0.0
+        if grid_charge:
+            charge_want = np.where(ask, 0.0, np.minimum(p_slot, plan_in))
+    elif grid_charge:
         gthr = _vector("grid_charge_threshold_g_per_kwh", grid_charge_threshold_g_per_kwh, n)
         charge_want = np.where((ci < gthr[:, None]) & ~ask, p_slot, own_cap)
 

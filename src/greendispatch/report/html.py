@@ -47,6 +47,8 @@ BAR_FORMATS = {
     "captured_share": ".1%",
 }
 
+BOUND_COLUMN = "下界 bound"
+
 # Supply stack, bottom to top: (SupplyResult field, label, colour).
 SUPPLY_STACK = (
     ("own_used_mwh", "自有风光 Own wind/solar used", "#2ca02c"),
@@ -93,6 +95,7 @@ POLICY_COLOURS = {
     "cost": "#d62728",
     "green-first": "#2ca02c",
     "oracle": "#000000",
+    "mpc": "#8c564b",
 }
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -443,9 +446,10 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
     oracle = doc.get("oracle")
     oracle_extra: list[tuple[str, str]] = []
     if isinstance(oracle, dict):
-        columns.append(("oracle", oracle))
+        # The bound as a column of its own; the rounded schedule is the policy "oracle".
+        columns.append((BOUND_COLUMN, {"carbon_t": oracle.get("bound_t"), "captured_share": 1.0}))
         oracle_extra = [
-            (k, json.dumps(v, ensure_ascii=False)) for k, v in oracle.items() if not _scalar(v)
+            (k, json.dumps(v, ensure_ascii=False)) for k, v in oracle.items() if k != "bound_t"
         ]
     keys = metric_keys(columns)
     bar_keys = [

@@ -24,7 +24,8 @@ from greendispatch.errors import InputError
 from greendispatch.signals.build import Signals
 from greendispatch.signals.forecast import make_forecaster
 from greendispatch.sim.network import NetworkArrays
-from greendispatch.workload.jobs import ANY, JobTable
+from greendispatch.sim.network import allowed_mask as hubs_allowed
+from greendispatch.workload.jobs import JobTable
 
 Progress = Callable[[int, int], None]
 _EPS = 1e-9
@@ -170,6 +171,13 @@ def simulate(
     rank = np.argsort(np.argsort(net.latency_ms, axis=1), axis=1) if net.region_ids else None
     allowed_cache: dict[tuple[int, int, int, int, float], tuple[np.ndarray, bool, bool, bool]] = {}
     scorer = policy if isinstance(policy, SlotScorer) else None
+    # Optional policy hooks: a planning step per cycle, a note of each booking, a battery plan.
+    bat = batteries if batteries is not None else BatteryParams.from_assets(net.assets)
+    prepare = getattr(policy, "prepare", None)
+    if prepare is not None:
+        prepare(jobs, net, n_t, dt, bat)
+    begin_cycle = getattr(policy, "begin_cycle", None)
+    on_book = getattr(policy, "booked", None)
     step = max(1, n_t // 200)
 
     has_regions = bool(net.region_ids)
@@ -184,25 +192,7 @@ def simulate(
         key = (allowed_set_l[j], device_type_l[j], k, origin, max_latency_l[j])
         hit = allowed_cache.get(key)
         if hit is None:
-            mask = net.cap[:, k] > 0
-            if key[0] != ANY:
-                ok = set(jobs.allowed_sets[key[0]])
-                mask &= np.array([h in ok for h in net.hub_ids])
-            if key[1] != ANY:
-                # "A|B" means any of these device models.
-                wanted = set(jobs.device_types[key[1]].split("|"))
-                mask &= np.array([bool(wanted & net.models[h][k]) for h in range(n_h)])
-            violated = False
-            if has_regions and np.isfinite(key[4]):
-                lat_ok = net.latency_ms[origin] <= key[4]
-                if np.any(mask) and not np.any(mask & lat_ok):
-                    # No hub meets the latency limit: the nearest allowed hub, flagged.
-                    near = int(np.argmin(np.where(mask, net.latency_ms[origin], np.inf)))
-                    mask = np.zeros(n_h, dtype=bool)
-                    mask[near] = True
-                    violated = True
-                else:
-                    mask &= lat_ok
+            mask, violated = hubs_allowed(net, jobs, j, k, origin)
             hit = allowed_cache[key] = (mask, violated, bool(mask.any()), bool(mask.all()))
         return hit
 
@@ -223,6 +213,8 @@ def simulate(
             free[h, k][slots] -= devices_l[j]
             booked_it[h][slots] += mw
             sv.surplus_it_mw[h][slots - t0_] -= mw
+        if on_book is not None:
+            on_book(j, h, slots)
 
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
     if has_regions:
@@ -254,6 +246,8 @@ def simulate(
         batch = order[lo_i:hi_i]
         width = int(min(n_t - t, max(1, (dead[batch] - t).max())))
         sv = fc.slot_view(t, width, dt, booked_it[:, t : t + width])
+        if begin_cycle is not None:
+            begin_cycle(t, batch, sv, free, booked_it)
         for j in batch.tolist():
             k = pool_l[j]
             d = dslots_l[j]
@@ -328,7 +322,6 @@ def simulate(
     busy = (net.cap[:, :, None] - free).astype(np.int32)
     it_mw = (busy * marg_kw[:, :, None]).sum(axis=1) / 1000.0 + idle_mw[:, None]
     facility = it_mw * signals.pue * dt
-    bat = batteries if batteries is not None else BatteryParams.from_assets(net.assets)
     supply = serve_load(
         facility,
         signals.wind_pu * net.wind_mw[:, None] * dt,
@@ -342,6 +335,7 @@ def simulate(
         grid_charge_threshold_g_per_kwh=(
             np.percentile(signals.ci_g_per_kwh, 25, axis=1) if grid_charge else None
         ),
+        schedule=policy.battery_schedule() if hasattr(policy, "battery_schedule") else None,
     )
     placements = Placements(hub, start, n_slots, segments, missed, lat_viol, moved, split)
     return SimRun(

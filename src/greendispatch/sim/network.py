@@ -8,7 +8,7 @@ import numpy as np
 
 from greendispatch.domain import EnergyAssets, Scenario
 from greendispatch.domain.network import latency_matrix_ms, link_table
-from greendispatch.workload.jobs import POOL_KINDS
+from greendispatch.workload.jobs import ANY, POOL_KINDS, JobTable
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,52 @@ def network_arrays(scenario: Scenario) -> NetworkArrays:
         contracted_mw=np.array([h.assets.contracted_green_mw for h in hubs], dtype=np.float64),
         assets=tuple(h.assets for h in hubs),
     )
+
+
+def allowed_mask(
+    net: NetworkArrays, jobs: JobTable, j: int, k: int, origin: int
+) -> tuple[np.ndarray, bool]:
+    """Hubs job ``j`` (pool kind ``k``, from region ``origin``) may use, before capacity, and
+    whether its latency limit had to be broken.
+
+    Residency (allowed hubs), device type and latency limit from ``origin``; when no allowed
+    hub meets the latency limit, the nearest allowed hub alone, flagged as a violation.
+    """
+    n_h = net.n_hubs
+    mask = net.cap[:, k] > 0
+    allowed_set, device_type = int(jobs.allowed_set[j]), int(jobs.device_type[j])
+    if allowed_set != ANY:
+        ok = set(jobs.allowed_sets[allowed_set])
+        mask &= np.array([h in ok for h in net.hub_ids])
+    if device_type != ANY:
+        # "A|B" means any of these device models.
+        wanted = set(jobs.device_types[device_type].split("|"))
+        mask &= np.array([bool(wanted & net.models[h][k]) for h in range(n_h)])
+    max_lat = float(jobs.max_latency_ms[j])
+    if net.region_ids and np.isfinite(max_lat):
+        lat_ok = net.latency_ms[origin] <= max_lat
+        if np.any(mask) and not np.any(mask & lat_ok):
+            near = int(np.argmin(np.where(mask, net.latency_ms[origin], np.inf)))
+            only = np.zeros(n_h, dtype=bool)
+            only[near] = True
+            return only, True
+        mask &= lat_ok
+    return mask, False
+
+
+def job_hub_masks(net: NetworkArrays, jobs: JobTable) -> tuple[np.ndarray, np.ndarray]:
+    """Per job: the hubs it may use (n, H) -- :func:`allowed_mask` and a pool of that kind
+    with at least its devices -- and whether its latency limit is broken (n,)."""
+    n = len(jobs)
+    origin = jobs.origin.astype(np.int64) if net.region_ids else np.zeros(n, dtype=np.int64)
+    keys = np.stack(
+        [jobs.allowed_set, jobs.device_type, jobs.pool, origin, jobs.max_latency_ms], axis=1
+    )
+    uniq, first, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    masks = np.zeros((len(uniq), net.n_hubs), dtype=bool)
+    viol = np.zeros(len(uniq), dtype=bool)
+    for u, j in enumerate(first.tolist()):
+        masks[u], viol[u] = allowed_mask(net, jobs, j, int(jobs.pool[j]), int(origin[j]))
+    inv = inv.reshape(-1)
+    mask = masks[inv] & (jobs.devices[:, None] <= net.cap[:, jobs.pool].T)
+    return mask, viol[inv]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from greendispatch.dispatch.policies import make_policy, policy_names
+from greendispatch.dispatch.policies import ORACLE, make_policy, policy_names
 from greendispatch.errors import InputError
 from greendispatch.scenario.loader import LoadedScenario, load_scenario
 from greendispatch.signals.build import Signals, build_signals
@@ -60,6 +60,7 @@ class Simulation:
     notes: list[str]
     seed: int
     runs: dict[str, SimRun] = field(default_factory=dict)
+    oracle: Any = None  # greendispatch.opt.oracle.OracleResult when the oracle was asked for
 
 
 def with_days(loaded: LoadedScenario, days: int | None) -> LoadedScenario:
@@ -127,14 +128,31 @@ def run_policies(
     req: SimulationRequest,
     progress: Callable[[str], Progress] | None = None,
 ) -> dict[str, SimRun]:
-    for name in policy_names(req.policies):
-        policy = make_policy(name, req.carbon_weight)
+    """Simulate each asked policy. With ``oracle``: the LP bound is solved first, then its
+    rounded schedule is simulated as the policy ``oracle``; ``baseline`` runs too (the
+    captured shares are measured from it)."""
+    names = policy_names(req.policies)
+    if ORACLE in names and "baseline" not in names:
+        names.insert(0, "baseline")
+    for name in names:
+        if name == ORACLE:
+            from greendispatch.opt.oracle import OraclePolicy, solve_oracle
+
+            if progress is not None:
+                progress(f"{name}: LP")(0, 1)
+            sim.oracle = solve_oracle(sim.jobs, sim.signals, sim.net, grid_charge=req.grid_charge)
+            policy: Any = OraclePolicy(
+                sim.oracle, sim.jobs, sim.net.n_hubs, sim.signals.grid.n_slots
+            )
+            forecast = "perfect"  # the oracle has hindsight
+        else:
+            policy, forecast = make_policy(name, req.carbon_weight), req.forecast
         sim.runs[name] = simulate(
             sim.jobs,
             sim.signals,
             sim.net,
             policy,
-            forecast=req.forecast,
+            forecast=forecast,
             seed=sim.seed,
             grid_charge=req.grid_charge,
             progress=progress(name) if progress else None,
@@ -142,12 +160,40 @@ def run_policies(
     return sim.runs
 
 
+def captured_shares(policies: dict[str, dict[str, Any]], bound_t: float) -> None:
+    """Add ``captured_share`` = (baseline - policy) / (baseline - bound) to each policy's
+    metrics (None when baseline is at the bound: there was nothing to capture)."""
+    base = policies["baseline"]["carbon_t"]
+    room = base - bound_t
+    for m in policies.values():
+        m["captured_share"] = (base - m["carbon_t"]) / room if room > 1e-9 else None
+
+
 def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
     """The ``results.json`` document: ``{"scenario", "policies": {NAME: {metrics}}, ...}``."""
     s = sim.loaded.scenario
-    return {
-        "scenario": s.name,
-        "policies": {name: run_metrics(run) for name, run in sim.runs.items()},
+    policies = {name: run_metrics(run) for name, run in sim.runs.items()}
+    doc: dict[str, Any] = {"scenario": s.name, "policies": policies}
+    if sim.oracle is not None:
+        o = sim.oracle
+        rounded = policies[ORACLE]["carbon_t"]
+        captured_shares(policies, o.bound_t)
+        doc["oracle"] = {
+            "bound_t": o.bound_t,
+            "rounded_t": rounded,
+            "rounding_gap": (rounded - o.bound_t) / o.bound_t if o.bound_t > 0 else None,
+            "build_s": o.build_s,
+            "solve_s": o.solve_s,
+            "lp": {
+                "mode": o.mode,
+                "groups": o.groups.n_groups,
+                "columns": o.n_cols,
+                "rows": o.n_rows,
+            },
+            "basis": "LP lower bound on location-based carbon with perfect foresight; "
+            "rounded_t is the carbon of a feasible schedule rounded from it",
+        }
+    return doc | {
         "config": {
             "days": s.time.days,
             "dt_h": s.time.dt_h,

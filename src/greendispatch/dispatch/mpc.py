@@ -1,0 +1,117 @@
+"""``mpc``: a forecast-driven rolling-horizon policy.
+
+Every scheduling cycle (each slot where jobs arrive) it solves the dispatch LP of
+:mod:`greendispatch.opt.model` over the forecast horizon (48 h by default) for the jobs that
+just arrived, on top of the load already booked and the capacity still free, with every hub's
+battery dispatched jointly from its planned state of charge. It sees only the forecasts issued
+at that slot. Work that cannot fit after the horizon is due inside it; the rest may run later
+at the horizon's mean grid carbon per device-slot. The engine then places each job where the
+plan put it (whole devices, one hub, contiguous unless interruptible), and the battery follows
+the plan's charge and discharge for the slots until the next cycle.
+
+Placements are committed when a job arrives (the engine books them), so a later cycle plans
+around them rather than moving them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from greendispatch.dispatch.base import SlotView
+from greendispatch.energy.supply import BatteryParams
+from greendispatch.opt.classes import JobSlots, horizon_groups, job_slots
+from greendispatch.opt.model import EnergyInputs, build, extract
+from greendispatch.opt.oracle import PlanFollower
+from greendispatch.sim.network import NetworkArrays
+from greendispatch.workload.jobs import JobTable
+
+MPC_HORIZON_H = 48.0
+_DROP = 1e3  # penalty per device-slot of must-do work the free capacity cannot take
+
+
+class MPC(PlanFollower):
+    name = "mpc"
+
+    def __init__(self, carbon_weight: float = 1.0, horizon_h: float = MPC_HORIZON_H):
+        super().__init__(np.zeros(0, dtype=np.int64), np.zeros((0, 0, 0)), np.zeros(0))
+        self.carbon_weight = carbon_weight
+        self.horizon_h = horizon_h
+        self.solve_s = 0.0
+        self.cycles = 0
+
+    def prepare(
+        self, jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, battery
+    ) -> None:
+        """Called by the engine before the first slot: the jobs' windows (no signals)."""
+        self.js: JobSlots = job_slots(jobs, net, n_slots, dt_h)
+        self.devices = jobs.devices.astype(np.float64)
+        self.member = np.full(len(jobs), -1, dtype=np.int64)
+        self.net, self.dt, self.n_slots = net, dt_h, n_slots
+        self.battery: BatteryParams = battery
+        self.width = max(1, round(self.horizon_h / dt_h))
+        self.mw_per_device = net.kw * (1.0 - net.idle) / 1000.0
+        self.charge = np.zeros((net.n_hubs, n_slots))
+        self.discharge = np.zeros((net.n_hubs, n_slots))
+        self.soc = battery.soc0_mwh.copy()
+        self.last = None  # (t, plan) of the previous cycle
+
+    def _commit_until(self, t: int) -> None:
+        """The previous plan's battery actions and state for its slots before ``t``."""
+        if self.last is None:
+            return
+        t0, plan = self.last
+        n = min(t, t0 + plan.charge_mwh.shape[1]) - t0
+        if n > 0:
+            self.charge[:, t0 : t0 + n] = plan.charge_mwh[:, :n]
+            self.discharge[:, t0 : t0 + n] = plan.discharge_mwh[:, :n]
+            self.soc = plan.soc_mwh[:, n - 1].copy()
+        self.last = None
+
+    def begin_cycle(
+        self, t: int, batch: np.ndarray, sv: SlotView, free: np.ndarray, booked_it: np.ndarray
+    ) -> None:
+        self._commit_until(t)
+        js = self.js
+        idx = batch[js.mask[batch].any(axis=1) & (js.end[batch] > t)]
+        width = min(self.width, self.n_slots - t, sv.width)
+        ci, pue = sv.ci[:, :width], sv.pue[:, :width]
+        # Work left after the horizon: at the horizon's mean grid carbon per device-slot.
+        later = (ci * pue).mean(axis=1)[:, None] * self.mw_per_device * self.dt / 1000.0
+        k = js.pool[idx]
+        leftover = np.where(js.mask[idx], later[:, k].T, np.inf).min(axis=1)
+        groups = horizon_groups(js, idx, t, width, leftover)
+        contracted = self.net.contracted_mw[:, None] * self.dt
+        e = EnergyInputs(
+            ci=ci,
+            pue=pue,
+            price=sv.price[:, :width] if self.carbon_weight < 1.0 else ci,
+            own_mwh=np.maximum(sv.green_mw[:, :width] * self.dt - contracted, 0.0),
+            contracted_mwh=np.broadcast_to(contracted, ci.shape),
+            cap=free[:, :, t : t + width],
+            mw_per_device=self.mw_per_device,
+            base_it_mw=booked_it[:, t : t + width],
+            battery=self.battery,
+            dt_h=self.dt,
+            contract_price=np.zeros(ci.shape[0]),
+            soc0_mwh=self.soc,
+        )
+        objective = "carbon" if self.carbon_weight >= 1.0 else "weighted"
+        model = build(groups, e, objective=objective, carbon_weight=self.carbon_weight,
+                      drop_penalty=_DROP)  # fmt: skip
+        sol = model.lp.solve(method="choose")
+        self.cycles += 1
+        self.solve_s += sol.solve_s
+        self.offset = t
+        if not sol.optimal:  # no plan: jobs are placed by marginal carbon alone
+            self.member = np.full(len(self.member), -1, dtype=np.int64)
+            return
+        self.member = groups.member
+        plan = extract(model, sol, e)
+        self.remaining = np.zeros((len(idx), ci.shape[0], width))
+        g, h, s, x = plan.run
+        self.remaining[g, h, s] = x
+        self.last = (t, plan)
+
+    def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        self._commit_until(self.n_slots)
+        return self.charge, self.discharge

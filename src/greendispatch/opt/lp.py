@@ -1,0 +1,158 @@
+"""A small vectorised LP assembler on HiGHS: named blocks of columns and rows, one call each.
+
+After PyPSA's linopy: a model is built block by block (each block of variables or constraints
+is added in one vectorised call and keeps a stable name), solved once, and read back by block
+name. Rows are ``lo <= A x <= hi``; columns ``lb <= x <= ub``; the objective is minimised.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from greendispatch.errors import ModelError
+
+INF = float("inf")
+
+
+@dataclass
+class _Block:
+    start: int
+    stop: int
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+
+@dataclass
+class LinearProgram:
+    """Columns and rows added in named blocks; entries kept as COO triplets until solved."""
+
+    cols: dict[str, _Block] = field(default_factory=dict)
+    rows: dict[str, _Block] = field(default_factory=dict)
+    _lb: list[np.ndarray] = field(default_factory=list)
+    _ub: list[np.ndarray] = field(default_factory=list)
+    _cost: list[np.ndarray] = field(default_factory=list)
+    _lo: list[np.ndarray] = field(default_factory=list)
+    _hi: list[np.ndarray] = field(default_factory=list)
+    _entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    n_cols: int = 0
+    n_rows: int = 0
+
+    def add_cols(self, name: str, n: int, lb=0.0, ub=INF, cost=0.0) -> np.ndarray:
+        """``n`` new columns; returns their indices. Bounds and cost broadcast to (n,)."""
+        if name in self.cols:
+            raise ModelError(f"LP column block {name!r} added twice")
+        idx = np.arange(self.n_cols, self.n_cols + n, dtype=np.int64)
+        self.cols[name] = _Block(self.n_cols, self.n_cols + n)
+        self.n_cols += n
+        for store, v in ((self._lb, lb), (self._ub, ub), (self._cost, cost)):
+            store.append(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)))
+        return idx
+
+    def add_rows(
+        self,
+        name: str,
+        n: int,
+        row: np.ndarray,
+        col: np.ndarray,
+        val: np.ndarray | float,
+        lo=-INF,
+        hi=INF,
+    ) -> np.ndarray:
+        """``n`` new rows with entries (``row`` in 0..n-1 within the block, ``col``, ``val``);
+        duplicate (row, col) entries are summed. Returns the rows' indices."""
+        if name in self.rows:
+            raise ModelError(f"LP row block {name!r} added twice")
+        row = np.asarray(row, dtype=np.int64)
+        col = np.asarray(col, dtype=np.int64)
+        val = np.broadcast_to(np.asarray(val, dtype=np.float64), row.shape)
+        if row.size and (row.min() < 0 or row.max() >= n):
+            raise ModelError(f"LP row block {name!r}: row index outside 0..{n - 1}")
+        self.rows[name] = _Block(self.n_rows, self.n_rows + n)
+        self._entries.append((row + self.n_rows, col, val))
+        self.n_rows += n
+        for store, v in ((self._lo, lo), (self._hi, hi)):
+            store.append(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)))
+        return np.arange(self.n_rows - n, self.n_rows, dtype=np.int64)
+
+    def matrix(self) -> sp.csc_matrix:
+        if self._entries:
+            r, c, v = (np.concatenate(x) for x in zip(*self._entries, strict=True))
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+            v = np.zeros(0)
+        return sp.csc_matrix((v, (r, c)), shape=(self.n_rows, self.n_cols))
+
+    def vector(self, which: str) -> np.ndarray:
+        parts = {"lb": self._lb, "ub": self._ub, "cost": self._cost, "lo": self._lo}
+        parts["hi"] = self._hi
+        p = parts[which]
+        return np.concatenate(p) if p else np.zeros(0)
+
+    def solve(
+        self,
+        *,
+        method: str = "choose",
+        crossover: bool = True,
+        time_limit_s: float | None = None,
+    ) -> LPSolution:
+        """Solve with HiGHS; ``method`` is HiGHS's ``solver`` option (choose, simplex, ipm).
+        With ``ipm`` and no ``crossover`` the solution is the interior point's (fast, not a
+        vertex); the objective reported is then the smaller of the primal and dual values."""
+        import highspy
+
+        a = self.matrix()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("solver", method)
+        h.setOptionValue("threads", 1)
+        if not crossover:
+            h.setOptionValue("run_crossover", "off")
+        if time_limit_s is not None:
+            h.setOptionValue("time_limit", float(time_limit_s))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n_cols, self.n_rows
+        lp.col_cost_ = self.vector("cost")
+        lp.col_lower_ = self.vector("lb")
+        lp.col_upper_ = self.vector("ub")
+        lp.row_lower_ = self.vector("lo")
+        lp.row_upper_ = self.vector("hi")
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        h.passModel(lp)
+        t0 = time.perf_counter()
+        h.run()
+        solve_s = time.perf_counter() - t0
+        status = h.modelStatusToString(h.getModelStatus())
+        sol = h.getSolution()
+        ok = status == "Optimal"
+        x = np.asarray(sol.col_value) if ok else np.zeros(self.n_cols)
+        dual = np.asarray(sol.row_dual) if ok and sol.dual_valid else np.zeros(self.n_rows)
+        obj = h.getInfo().objective_function_value if ok else float("nan")
+        if ok and not crossover:
+            obj = min(obj, float(h.getDualObjectiveValue()[1]))
+        return LPSolution(self, status, ok, float(obj), x, dual, solve_s)
+
+
+@dataclass
+class LPSolution:
+    lp: LinearProgram
+    status: str
+    optimal: bool
+    objective: float
+    x: np.ndarray
+    row_dual: np.ndarray
+    solve_s: float
+
+    def col(self, name: str) -> np.ndarray:
+        return self.x[self.lp.cols[name].slice]
+
+    def dual(self, name: str) -> np.ndarray:
+        return self.row_dual[self.lp.rows[name].slice]

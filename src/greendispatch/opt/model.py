@@ -1,0 +1,311 @@
+"""The dispatch LP in three steps (after PyPSA): :func:`build`, solve, :func:`extract`.
+
+Columns (each block one vectorised call):
+
+- ``run[g,h,t]``: devices of work group g running at hub h in slot t (>= 0, at most the group's
+  open devices and the pool);
+- ``stock[g,t]``: the group's released, unfinished work at the end of slot t, within
+  ``[0, released so far - due so far]`` (so each job's work is done inside its window);
+- per hub and slot, MWh: ``own`` (own wind/solar used), ``contracted``, ``grid``; with a battery
+  ``charge`` (from own surplus; from the grid too with ``grid_charge``), ``discharge``, ``soc``.
+
+Rows: ``work`` (stock balance), ``rate`` (a group's devices per slot), ``capacity`` (devices per
+hub, pool kind and slot), ``balance`` (own + discharge + contracted + grid = facility load),
+``own_supply`` (own used + charged <= available), ``storage`` (state of charge), ``power``.
+
+Units: devices, MWh per slot, g/kWh (= kg/MWh); the carbon objective is tonnes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from greendispatch.energy.supply import BatteryParams
+from greendispatch.errors import InputError
+from greendispatch.opt.classes import WorkGroups
+from greendispatch.opt.lp import LinearProgram, LPSolution
+from greendispatch.sim.network import NetworkArrays
+
+
+@dataclass(frozen=True)
+class EnergyInputs:
+    """Per hub and slot (H, T): intensity g/kWh, PUE, price per MWh, own wind + solar and
+    contracted green available (MWh per slot); per hub and pool kind, capacity (H, K, T) and
+    MW per busy device; background IT load (MW) already booked; the batteries."""
+
+    ci: np.ndarray
+    pue: np.ndarray
+    price: np.ndarray
+    own_mwh: np.ndarray
+    contracted_mwh: np.ndarray
+    cap: np.ndarray
+    mw_per_device: np.ndarray
+    base_it_mw: np.ndarray
+    battery: BatteryParams
+    dt_h: float
+    contract_price: np.ndarray  # (H,) per MWh
+    soc0_mwh: np.ndarray | None = None  # (H,), default the battery's own
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.ci.shape
+
+
+def energy_inputs(signals, net: NetworkArrays, battery: BatteryParams | None = None):
+    """Actuals for the whole horizon (the oracle's perfect foresight)."""
+    dt = signals.grid.dt_h
+    n_t = signals.grid.n_slots
+    return EnergyInputs(
+        ci=signals.ci_g_per_kwh,
+        pue=signals.pue,
+        price=signals.price_per_mwh,
+        own_mwh=(signals.wind_pu * net.wind_mw[:, None] + signals.solar_pu * net.solar_mw[:, None])
+        * dt,
+        contracted_mwh=np.broadcast_to(net.contracted_mw[:, None] * dt, (net.n_hubs, n_t)),
+        cap=np.broadcast_to(net.cap[:, :, None], (*net.cap.shape, n_t)),
+        mw_per_device=net.kw * (1.0 - net.idle) / 1000.0,
+        base_it_mw=np.broadcast_to(net.idle_it_mw()[:, None], (net.n_hubs, n_t)),
+        battery=battery if battery is not None else BatteryParams.from_assets(net.assets),
+        dt_h=dt,
+        contract_price=signals.price_per_mwh.mean(axis=1),
+    )
+
+
+@dataclass
+class DispatchLP:
+    lp: LinearProgram
+    groups: WorkGroups
+    run_index: tuple[np.ndarray, np.ndarray, np.ndarray]  # (g, h, t) of each run column
+    battery_hubs: np.ndarray
+    build_s: float
+    objective: str
+    drop_index: tuple[np.ndarray, np.ndarray]  # (g, t) of each drop column, if any
+
+
+def build(
+    groups: WorkGroups,
+    e: EnergyInputs,
+    *,
+    objective: str = "carbon",
+    carbon_weight: float = 1.0,
+    grid_charge: bool = False,
+    drop_penalty: float | None = None,
+    energy_cost: bool = True,
+) -> DispatchLP:
+    """Assemble the LP (see the module docstring). ``objective``: ``carbon`` (tonnes),
+    ``cost``, or ``weighted`` (``carbon_weight`` x carbon + the rest x cost, each normalised by
+    its mean per MWh). With ``drop_penalty`` work may be dropped (columns ``drop[g,t]`` at that
+    cost per device-slot); with ``energy_cost`` off only dropping costs: the diagnosis of an
+    infeasible set of jobs. A group's ``leftover_cost`` prices work still in stock at the end
+    of its span (work allowed to run after the horizon)."""
+    t0 = time.perf_counter()
+    if objective not in ("carbon", "cost", "weighted"):
+        raise InputError(f"objective must be carbon, cost or weighted (got {objective!r})")
+    lp = LinearProgram()
+    n_h, n_t = e.shape
+    g_n = groups.n_groups
+    slots = np.arange(n_t)
+
+    # Columns in units of each group's mean devices (stock and its rows likewise), so that
+    # a CPU group of thousands of cores and a GPU group of 8 are scaled alike for the solver.
+    sc = groups.scale
+    # --- run[g,h,t]: where the group has open devices, its hub is allowed and released.
+    open_ = groups.rate > 0
+    span = (slots[None, :] >= groups.start[:, None]) & (slots[None, :] < groups.stop[:, None])
+    act = (
+        groups.mask[:, :, None]
+        & open_[:, None, :]
+        & (slots[None, None, :] >= groups.first[:, :, None])
+    )
+    g_i, h_i, t_i = np.nonzero(act)
+    k_i = groups.pool[g_i]
+    ub = np.minimum(groups.rate[g_i, t_i], e.cap[h_i, k_i, t_i])
+    run = lp.add_cols("run", len(g_i), 0.0, ub / sc[g_i])
+
+    # --- stock[g,t] in the group's span, and the work balance
+    sg, st = np.nonzero(span)
+    rel_cum = np.cumsum(groups.released, axis=1)
+    due_cum = np.cumsum(groups.due, axis=1)
+    room = np.maximum(rel_cum - due_cum, 0.0)[sg, st]
+    room[room < 1e-9 * sc[sg]] = 0.0
+    stock_cost = 0.0
+    if groups.leftover_cost is not None:
+        stock_cost = np.where(st == groups.stop[sg] - 1, groups.leftover_cost[sg] * sc[sg], 0.0)
+    stock = lp.add_cols("stock", len(sg), 0.0, room / sc[sg], stock_cost)
+    # row of (g, t) in the span, by position
+    row_of = np.full((g_n, n_t), -1, dtype=np.int64)
+    row_of[sg, st] = np.arange(len(sg))
+    prev = row_of[sg, np.maximum(st - 1, 0)]
+    has_prev = (st > groups.start[sg]) & (prev >= 0)
+    rows = [np.arange(len(sg)), np.flatnonzero(has_prev), row_of[g_i, t_i]]
+    cols = [stock, stock[prev[has_prev]], run]
+    vals = [np.ones(len(sg)), -np.ones(int(has_prev.sum())), np.ones(len(g_i))]
+    drop_index = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if drop_penalty is not None:
+        rows.append(np.arange(len(sg)))
+        cols.append(lp.add_cols("drop", len(sg), 0.0, np.inf, drop_penalty * sc[sg]))
+        vals.append(np.ones(len(sg)))
+        drop_index = (sg, st)
+    rows, cols, vals = (np.concatenate(x) for x in (rows, cols, vals))
+    rhs = groups.released[sg, st] / sc[sg]
+    lp.add_rows("work", len(sg), rows, cols, vals, rhs, rhs)
+
+    # --- rate: a group's devices across hubs (one hub: its column bound already says it)
+    multi = groups.mask.sum(axis=1) > 1
+    sel = multi[g_i]
+    key = g_i[sel] * n_t + t_i[sel]
+    uk, r_rate = np.unique(key, return_inverse=True)
+    lp.add_rows("rate", len(uk), r_rate.reshape(-1), run[sel], 1.0, -np.inf,
+                groups.rate[uk // n_t, uk % n_t] / sc[uk // n_t])  # fmt: skip
+
+    # --- capacity per hub, pool kind, slot, where the columns could exceed it; each row in
+    # units of its pool kind's largest group scale
+    n_k = e.cap.shape[1]
+    ckey = (h_i * n_k + k_i) * n_t + t_i
+    uc, r_cap = np.unique(ckey, return_inverse=True)
+    r_cap = r_cap.reshape(-1)
+    most = np.bincount(r_cap, weights=ub, minlength=len(uc))
+    ch, ck, ct = uc // (n_k * n_t), (uc // n_t) % n_k, uc % n_t
+    limit = e.cap[ch, ck, ct].astype(np.float64)
+    binding = most > limit + 1e-9
+    new_row = np.cumsum(binding) - 1
+    keep = binding[r_cap]
+    k_scale = np.ones(n_k)
+    np.maximum.at(k_scale, groups.pool, sc)
+    lp.add_rows("capacity", int(binding.sum()), new_row[r_cap[keep]], run[keep],
+                sc[g_i[keep]] / k_scale[k_i[keep]], -np.inf,
+                limit[binding] / k_scale[ck[binding]])  # fmt: skip
+
+    # --- energy per hub-slot
+    dt = e.dt_h
+    hs = n_h * n_t
+    grid_cost, con_cost = _costs(e, objective, carbon_weight)
+    if not energy_cost:
+        grid_cost, con_cost = 0.0, 0.0
+    own = lp.add_cols("own", hs, 0.0, e.own_mwh.ravel())
+    con = lp.add_cols("contracted", hs, 0.0, np.asarray(e.contracted_mwh).ravel(), con_cost)
+    grid = lp.add_cols("grid", hs, 0.0, np.inf, grid_cost)
+    hub_slot = np.arange(hs)
+    # facility load of the runs: pue x dt x MW per device
+    run_coef = -(e.pue[h_i, t_i] * dt * e.mw_per_device[h_i, k_i] * sc[g_i])
+    b_rows = [hub_slot, hub_slot, hub_slot, h_i * n_t + t_i]
+    b_cols = [own, con, grid, run]
+    b_vals = [np.ones(hs), np.ones(hs), np.ones(hs), run_coef]
+
+    bat = e.battery
+    has_bat = np.flatnonzero((bat.e_mwh > 0) & (bat.p_mw > 0))
+    nb = len(has_bat) * n_t
+    if nb:
+        bh = np.repeat(has_bat, n_t)
+        bt = np.tile(slots, len(has_bat))
+        p_slot = bat.p_mw[bh] * dt
+        eta = bat.eta[bh]
+        charge = lp.add_cols("charge", nb, 0.0, p_slot)
+        discharge = lp.add_cols("discharge", nb, 0.0, p_slot)
+        soc = lp.add_cols("soc", nb, bat.min_soc_mwh[bh], bat.e_mwh[bh])
+        b_rows.append(bh * n_t + bt)
+        b_cols.append(discharge)
+        b_vals.append(np.ones(nb))
+        soc0 = e.soc0_mwh if e.soc0_mwh is not None else bat.soc0_mwh
+        first = bt == 0
+        s_rows = np.concatenate([np.arange(nb), np.flatnonzero(~first), np.arange(nb),
+                                 np.arange(nb)])  # fmt: skip
+        s_cols = np.concatenate([soc, soc[np.flatnonzero(~first) - 1], charge, discharge])
+        s_vals = np.concatenate([np.ones(nb), -np.ones(int((~first).sum())), -eta, 1.0 / eta])
+        s_rhs = np.where(first, soc0[bh], 0.0)
+        lp.add_rows("storage", nb, s_rows, s_cols, s_vals, s_rhs, s_rhs)
+        own_avail = e.own_mwh.ravel()
+        if grid_charge:
+            # grid_in: the part of charge bought from the grid (carbon and cost of grid energy)
+            gin_cost = np.broadcast_to(grid_cost, (hs,))[bh * n_t + bt]
+            gin = lp.add_cols("grid_charge", nb, 0.0, p_slot, gin_cost)
+            lp.add_rows("grid_charge_limit", nb, np.tile(np.arange(nb), 2),
+                        np.concatenate([gin, charge]), np.concatenate([np.ones(nb), -np.ones(nb)]),
+                        -np.inf, 0.0)  # fmt: skip
+            o_rows = np.concatenate([hub_slot, bh * n_t + bt, bh * n_t + bt])
+            o_cols = np.concatenate([own, charge, gin])
+            o_vals = np.concatenate([np.ones(hs), np.ones(nb), -np.ones(nb)])
+        else:
+            o_rows = np.concatenate([hub_slot, bh * n_t + bt])
+            o_cols = np.concatenate([own, charge])
+            o_vals = np.ones(hs + nb)
+        lp.add_rows("own_supply", hs, o_rows, o_cols, o_vals, -np.inf, own_avail)
+    base = (e.pue * np.asarray(e.base_it_mw) * dt).ravel()
+    lp.add_rows("balance", hs, np.concatenate(b_rows), np.concatenate(b_cols),
+                np.concatenate(b_vals), base, base)  # fmt: skip
+    return DispatchLP(lp, groups, (g_i, h_i, t_i), has_bat, time.perf_counter() - t0, objective,
+                      drop_index)  # fmt: skip
+
+
+def _costs(e: EnergyInputs, objective: str, carbon_weight: float):
+    """Objective coefficients per MWh of grid and of contracted energy, per hub-slot."""
+    n_t = e.shape[1]
+    ci_t = e.ci.ravel() / 1000.0  # t CO2 per MWh
+    if objective == "carbon":
+        return ci_t, 0.0
+    price = e.price.ravel()
+    cprice = np.repeat(e.contract_price, n_t)
+    if objective == "cost":
+        return price, cprice
+    # weighted: each term over its mean per MWh, so the weight means what it says
+    c_ref = float(np.abs(ci_t).mean()) or 1.0
+    p_ref = float(np.abs(price).mean()) or 1.0
+    w = carbon_weight
+    return w * ci_t / c_ref + (1 - w) * price / p_ref, (1 - w) * cprice / p_ref
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An LP solution: devices per group, hub and slot (G, H, T) as sparse triplets, and per hub
+    and slot the energy flows (MWh); ``carbon_t`` location-based over the horizon."""
+
+    run: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # g, h, t, devices
+    grid_mwh: np.ndarray
+    own_mwh: np.ndarray
+    contracted_mwh: np.ndarray
+    charge_mwh: np.ndarray
+    discharge_mwh: np.ndarray
+    grid_charge_mwh: np.ndarray
+    soc_mwh: np.ndarray
+    carbon_t: float
+    objective: float
+    solve_s: float
+
+
+def extract(model: DispatchLP, sol: LPSolution, e: EnergyInputs) -> Plan:
+    n_h, n_t = e.shape
+    g_i, h_i, t_i = model.run_index
+    x = sol.col("run") * model.groups.scale[g_i]
+    keep = x > 1e-9
+    flows = {}
+    for name in ("grid", "own", "contracted"):
+        flows[name] = np.maximum(sol.col(name).reshape(n_h, n_t), 0.0)  # solver round-off
+    charge = np.zeros((n_h, n_t))
+    discharge = np.zeros((n_h, n_t))
+    gin = np.zeros((n_h, n_t))
+    soc = np.zeros((n_h, n_t))
+    if len(model.battery_hubs):
+        soc[model.battery_hubs] = sol.col("soc").reshape(len(model.battery_hubs), n_t)
+        np.maximum(soc, 0.0, out=soc)
+        nb = len(model.battery_hubs)
+        charge[model.battery_hubs] = np.maximum(sol.col("charge").reshape(nb, n_t), 0.0)
+        discharge[model.battery_hubs] = np.maximum(sol.col("discharge").reshape(nb, n_t), 0.0)
+        if "grid_charge" in model.lp.cols:
+            gin[model.battery_hubs] = np.maximum(sol.col("grid_charge").reshape(nb, n_t), 0.0)
+    carbon = float(((flows["grid"] + gin) * e.ci).sum() / 1000.0)
+    return Plan(
+        run=(g_i[keep], h_i[keep], t_i[keep], x[keep]),
+        grid_mwh=flows["grid"],
+        own_mwh=flows["own"],
+        contracted_mwh=flows["contracted"],
+        charge_mwh=charge,
+        discharge_mwh=discharge,
+        grid_charge_mwh=gin,
+        soc_mwh=soc,
+        carbon_t=carbon,
+        objective=sol.objective,
+        solve_s=sol.solve_s,
+    )

@@ -1,0 +1,195 @@
+"""The offline optimum with perfect foresight: an LP lower bound on carbon, and a feasible
+integral schedule rounded from it.
+
+The bound: :func:`solve_oracle` builds the dispatch LP over the whole horizon on the actual
+signals (work groups of :mod:`greendispatch.opt.classes`, energy and batteries of
+:mod:`greendispatch.opt.model`), solves it with HiGHS and reports its carbon. No schedule that
+finishes every job inside its window can emit less (the LP relaxes whole devices, contiguous
+runs and one hub per job, and optimises the batteries with hindsight).
+
+The rounding: :class:`PlanFollower` is a dispatch policy that places each job, in the engine,
+where its group's LP plan has room left (devices integral, non-interruptible work contiguous,
+every capacity check the engine's own), breaking ties by marginal carbon, with the batteries
+following the LP's charge and discharge plan. Its carbon is ``rounded_t``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from greendispatch.dispatch.base import JobView, SlotView, sliding_sums
+from greendispatch.energy.supply import BatteryParams
+from greendispatch.errors import InputError
+from greendispatch.opt.classes import WorkGroups, check_feasible, job_slots, work_groups
+from greendispatch.opt.model import EnergyInputs, Plan, build, energy_inputs, extract
+from greendispatch.sim.network import NetworkArrays
+from greendispatch.workload.jobs import POOL_KINDS, JobTable
+
+EXACT_COLUMN_LIMIT = 400_000  # above this many run columns, jobs are grouped (see classes)
+
+
+@dataclass(frozen=True)
+class OracleResult:
+    bound_t: float
+    plan: Plan
+    groups: WorkGroups
+    mode: str
+    build_s: float
+    solve_s: float
+    n_cols: int
+    n_rows: int
+
+
+def _run_columns(js, n_slots: int) -> int:
+    """Run columns of the exact LP: allowed hubs x window slots, summed over jobs (an upper
+    estimate: identical jobs share theirs)."""
+    width = np.clip(js.end[:, None] - js.first, 0, n_slots)
+    return int((width * js.mask).sum())
+
+
+def solve_oracle(
+    jobs: JobTable,
+    signals,
+    net: NetworkArrays,
+    *,
+    mode: str = "auto",
+    battery: BatteryParams | None = None,
+    grid_charge: bool = False,
+    objective: str = "carbon",
+    carbon_weight: float = 1.0,
+) -> OracleResult:
+    """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged),
+    ``grouped`` (the relaxation for scale) or ``auto`` (exact while it stays small)."""
+    n_t, dt = signals.grid.n_slots, signals.grid.dt_h
+    t0 = time.perf_counter()
+    js = job_slots(jobs, net, n_t, dt)
+    check_feasible(jobs, js, net, dt)
+    if mode == "auto":
+        mode = "exact" if _run_columns(js, n_t) <= EXACT_COLUMN_LIMIT else "grouped"
+    groups = work_groups(js, n_t, mode, dt)
+    e = energy_inputs(signals, net, battery)
+    model = build(groups, e, objective=objective, carbon_weight=carbon_weight,
+                  grid_charge=grid_charge)  # fmt: skip
+    build_s = time.perf_counter() - t0
+    sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
+    if not sol.optimal:
+        if sol.status == "Infeasible":
+            raise InputError(_explain_infeasible(jobs, js, groups, e, net.hub_ids))
+        raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
+    plan = extract(model, sol, e)
+    return OracleResult(plan.carbon_t, plan, groups, mode, build_s, sol.solve_s,
+                        model.lp.n_cols, model.lp.n_rows)  # fmt: skip
+
+
+def _explain_infeasible(
+    jobs: JobTable, js, groups: WorkGroups, e: EnergyInputs, hub_ids: tuple[str, ...]
+) -> str:
+    """Every job fits alone, so capacity is short somewhere: find the groups whose work cannot
+    all be done (the LP with droppable work, minimising what is dropped) and name their jobs."""
+    from greendispatch.opt.model import build as build_lp
+
+    elastic = build_lp(groups, e, drop_penalty=1.0, energy_cost=False)
+    sol = elastic.lp.solve(method="choose")
+    if not sol.optimal:
+        return f"the oracle LP is infeasible (HiGHS: {sol.status})"
+    dropped = sol.col("drop") * groups.scale[elastic.drop_index[0]]
+    lines = []
+    order = np.argsort(-dropped)
+    for i in order[:5].tolist():
+        if dropped[i] <= 1e-6:
+            break
+        g, t = int(elastic.drop_index[0][i]), int(elastic.drop_index[1][i])
+        members = np.flatnonzero(groups.member == g)
+        due_here = members[js.end[members] - 1 <= t]
+        ids = ", ".join(str(int(jobs.job_id[j])) for j in due_here[-5:])
+        hubs = ", ".join(hub_ids[h] for h in np.flatnonzero(groups.mask[g]))
+        lines.append(
+            f"{dropped[i]:,.0f} device-slots of {POOL_KINDS[int(groups.pool[g])].value} work "
+            f"due by slot {t + 1} (jobs {ids or '?'}) do not fit in the free capacity of "
+            f"{hubs}"
+        )
+    return "the jobs cannot all finish inside their windows (capacity is short):\n  " + (
+        "\n  ".join(lines)
+    )
+
+
+class PlanFollower:
+    """A dispatch policy that follows a plan of devices per group, hub and slot.
+
+    ``remaining[g, h, t]`` starts as the plan and loses each booking. A candidate's score is
+    the device-slots it would run beyond the plan's room (in slots of the job), plus its
+    marginal carbon scaled below one slot: the plan decides, carbon breaks ties.
+    """
+
+    name = "plan"
+
+    def __init__(
+        self, member: np.ndarray, remaining: np.ndarray, devices: np.ndarray, offset: int = 0
+    ):
+        self.member = member  # group of each job (-1: none)
+        self.remaining = remaining
+        self.devices = devices
+        self.offset = offset  # slot of remaining[..., 0]
+
+    def _room(self, job: JobView, slot: SlotView, width: int) -> np.ndarray:
+        """Per hub and slot of the view: the fraction of the job's devices the plan covers."""
+        g = int(self.member[job.index])
+        a = slot.t - self.offset
+        room = np.zeros((self.remaining.shape[1], width))
+        if g >= 0 and a < self.remaining.shape[2]:
+            part = self.remaining[g, :, max(a, 0) : a + width]
+            room[:, : part.shape[1]] = part
+        return np.clip(room / float(self.devices[job.index]), 0.0, 1.0)
+
+    def _carbon(self, job: JobView, slot: SlotView) -> np.ndarray:
+        uncovered = np.maximum(slot.surplus_it_mw, 0.0)
+        np.subtract(job.marginal_mw[:, None], uncovered, out=uncovered)
+        np.maximum(uncovered, 0.0, out=uncovered)
+        return slot.ci_pue * uncovered
+
+    def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
+        c = self._carbon(job, slot)
+        top = float(np.abs(c).max()) or 1.0
+        return (1.0 - self._room(job, slot, slot.width)) + 0.5 * c / top / max(job.d, 1)
+
+    def scores(self, job: JobView, slot: SlotView) -> np.ndarray:
+        return sliding_sums(self.slot_scores(job, slot), job.d, job.L)
+
+    def booked(self, j: int, h: int, slots: np.ndarray | slice) -> None:
+        g = int(self.member[j])
+        if g < 0:
+            return
+        if isinstance(slots, slice):
+            idx = np.arange(slots.start, slots.stop) - self.offset
+        else:
+            idx = np.asarray(slots) - self.offset
+        idx = idx[(idx >= 0) & (idx < self.remaining.shape[2])]
+        self.remaining[g, h, idx] -= self.devices[j]
+
+
+def plan_array(plan: Plan, n_groups: int, n_hubs: int, n_slots: int) -> np.ndarray:
+    """The plan's devices as a dense (G, H, T) array."""
+    out = np.zeros((n_groups, n_hubs, n_slots), dtype=np.float32)
+    g, h, t, x = plan.run
+    out[g, h, t] = x
+    return out
+
+
+class OraclePolicy(PlanFollower):
+    """The rounded oracle: follows the whole-horizon LP plan, on perfect forecasts."""
+
+    name = "oracle"
+
+    def __init__(self, result: OracleResult, jobs: JobTable, n_hubs: int, n_slots: int):
+        super().__init__(
+            result.groups.member,
+            plan_array(result.plan, result.groups.n_groups, n_hubs, n_slots),
+            jobs.devices.astype(np.float64),
+        )
+        self.result = result
+
+    def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.result.plan.charge_mwh, self.result.plan.discharge_mwh

@@ -1,0 +1,109 @@
+"""The oracle on the simulator's world: a bound no policy beats, a feasible rounded schedule,
+clear messages for jobs no schedule can serve, and the results it adds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from greendispatch.dispatch.policies import POLICIES, make_policy
+from greendispatch.errors import InputError
+from greendispatch.opt.oracle import OraclePolicy, solve_oracle
+from greendispatch.sim.engine import simulate
+from greendispatch.sim.metrics import run_metrics
+from tests.helpers import make_jobs, run_cli, small_scenario, write_yaml
+from tests.sim.test_properties import check_run, world  # noqa: F401  (a fixture)
+
+
+@st.composite
+def roomy_jobs(draw: st.DrawFn):
+    """Jobs that fit together (at most 36 devices of a kind, the smallest pool has 40) and
+    inside the 72-hour horizon: every policy meets every deadline."""
+    n = draw(st.integers(1, 12))
+    submit = np.array(draw(st.lists(st.floats(0, 40), min_size=n, max_size=n)))
+    dur = np.array(draw(st.lists(st.floats(0.2, 10), min_size=n, max_size=n)))
+    slack = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)))
+    # whole slots from the release slot, so that the window holds the rounded-up work
+    deadline = np.ceil(submit) + np.ceil(dur) + slack
+    return make_jobs(
+        n,
+        pool=np.array(draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n))),
+        devices=np.array(draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))),
+        duration_h=dur,
+        submit_h=submit,
+        deadline_h=deadline,
+        interruptible=np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))),
+        checkpoint_h=0.25,
+        data_gb=np.array(draw(st.lists(st.sampled_from([0.0, 50.0]), min_size=n, max_size=n))),
+    )
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(jobs=roomy_jobs(), mode=st.sampled_from(["exact", "grouped"]))
+def test_bound_is_below_every_policy_and_rounding_is_feasible(world, jobs, mode) -> None:  # noqa: F811
+    sig, net = world
+    res = solve_oracle(jobs, sig, net, mode=mode)
+    tol = 1e-6 * max(1.0, res.bound_t)
+    for name in POLICIES:
+        run = simulate(jobs, sig, net, make_policy(name), forecast="noisy:0.2", seed=5)
+        m = run_metrics(run)
+        assert m["deadline_misses"] == 0, name
+        assert res.bound_t <= m["carbon_t"] + tol, name
+    rounded = simulate(jobs, sig, net, OraclePolicy(res, jobs, net.n_hubs, sig.grid.n_slots))
+    check_run(rounded)  # the simulator's own checks: capacity, device-hours, windows, energy
+    m = run_metrics(rounded)
+    assert m["deadline_misses"] == 0
+    assert res.bound_t <= m["carbon_t"] + tol
+
+
+def test_jobs_no_schedule_can_serve_are_named(world) -> None:  # noqa: F811
+    sig, net = world
+    too_big = make_jobs(2, devices=np.array([1, 500]), pool=1, duration_h=2.0,
+                        submit_h=0.0, deadline_h=10.0)  # fmt: skip
+    with pytest.raises(InputError, match=r"job 1: fits no allowed hub \(500 ai devices"):
+        solve_oracle(too_big, sig, net)
+    late = make_jobs(1, pool=1, devices=1, duration_h=5.0, submit_h=69.5, deadline_h=74.5)
+    with pytest.raises(InputError, match="job 0: impossible deadline"):
+        solve_oracle(late, sig, net)
+
+
+def test_capacity_conflicts_name_the_jobs(world) -> None:  # noqa: F811
+    sig, net = world
+    # Three jobs of 60 AI devices in the same two slots: 140 AI devices in all, so one is short.
+    crowd = make_jobs(3, pool=1, devices=60, duration_h=2.0, submit_h=0.0, deadline_h=2.0)
+    want = r"(?s)cannot all finish.*160 device-slots of ai work due by slot 2 \(jobs 0, 1, 2\)"
+    with pytest.raises(InputError, match=want + ".* of west"):
+        solve_oracle(crowd, sig, net)
+
+
+def test_simulate_with_oracle_reports_bound_and_captured_shares(tmp_path, capsys, monkeypatch):
+    path = write_yaml(tmp_path / "s.yaml", small_scenario())
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(
+        ["simulate", "-s", str(path), "--jobs", "40", "--policy", "green-first,mpc,oracle",
+         "--out", str(out), "--no-tables"], capsys, monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads((out / "results.json").read_text())
+    o = doc["oracle"]
+    assert set(o) >= {"bound_t", "rounded_t", "build_s", "solve_s"}
+    pols = doc["policies"]
+    assert list(pols) == ["baseline", "green-first", "mpc", "oracle"]  # baseline added
+    assert o["rounded_t"] == pols["oracle"]["carbon_t"]
+    base = pols["baseline"]["carbon_t"]
+    for m in pols.values():
+        assert o["bound_t"] <= m["carbon_t"] + 1e-6
+        want = (base - m["carbon_t"]) / (base - o["bound_t"])
+        assert m["captured_share"] == pytest.approx(want)
+    assert pols["baseline"]["captured_share"] == 0.0
+    assert "captured" in stdout and "LP lower bound" in stdout
+    html = (out / "report.html").read_text()
+    assert "captured_share" in html and "下界 bound" in html
