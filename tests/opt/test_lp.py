@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.opt.classes import JobSlots, work_groups
-from greendispatch.opt.model import EnergyInputs, build, extract
+from greendispatch.opt.model import EnergyInputs, build, coarsen, extract
 
 
 def energy(ci, *, own=None, cap=10, mw=1.0, base=0.0, battery=None, pue=1.0) -> EnergyInputs:
@@ -130,3 +130,27 @@ def test_classes_keep_the_optimum_and_groups_stay_below(case) -> None:
     assert exact == pytest.approx(per_job, rel=1e-6, abs=1e-9)
     grouped = bound(js, e, "grouped")
     assert grouped is not None and grouped <= per_job * (1 + 1e-6) + 1e-9
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(toy_jobs(), st.integers(2, 4))
+def test_time_blocks_relax_the_lp(case, block) -> None:
+    js, e = case
+    fine = bound(js, e, "grouped")
+    if fine is None:
+        return
+    groups, coarse_e = coarsen(work_groups(js, e.shape[1], "grouped"), e, block)
+    model = build(groups, coarse_e)
+    sol = model.lp.solve()
+    assert sol.optimal, sol.status
+    assert extract(model, sol, coarse_e).carbon_t <= fine * (1 + 1e-6) + 1e-9
+
+
+def test_a_time_block_prices_its_cleanest_slot() -> None:
+    # 1 MW for 2 of 4 slots at 100, 300, 200, 400: hourly 0.3 t; in blocks of 2 slots each
+    # block is priced at its cleanest slot (100, 200) and the job may run anywhere in them.
+    js, e = jobs([0], [4], [2], [1], 1), energy([[100, 300, 200, 400]])
+    groups, coarse = coarsen(work_groups(js, 4, "grouped"), e, 2)
+    model = build(groups, coarse)
+    sol = model.lp.solve()
+    assert extract(model, sol, coarse).carbon_t == pytest.approx(0.2)  # 2 MWh x 100 g/kWh

@@ -309,3 +309,54 @@ def extract(model: DispatchLP, sol: LPSolution, e: EnergyInputs) -> Plan:
         objective=sol.objective,
         solve_s=sol.solve_s,
     )
+
+
+def coarsen(groups: WorkGroups, e: EnergyInputs, block: int) -> tuple[WorkGroups, EnergyInputs]:
+    """The LP over blocks of ``block`` slots: a relaxation, so its optimum is still a lower
+    bound. Work is released at the start of its slot's block and falls due at the end of its
+    deadline's block; a run column is the mean devices over the block (rates and capacity are
+    block means); the block's grid carbon is priced at its cleanest slot and its PUE at its
+    lowest; energy available is the block's sum; batteries may move ``block`` slots' power."""
+    if block <= 1:
+        return groups, e
+    n_t = e.shape[1]
+    nb = -(-n_t // block)
+    pad = nb * block - n_t
+
+    def blocks(a: np.ndarray, fill: float) -> np.ndarray:
+        """(..., T) -> (..., nb, block), padded with ``fill``."""
+        if pad:
+            width = [(0, 0)] * (a.ndim - 1) + [(0, pad)]
+            a = np.pad(np.asarray(a, dtype=np.float64), width, constant_values=fill)
+        return np.asarray(a, dtype=np.float64).reshape(*a.shape[:-1], nb, block)
+
+    g = WorkGroups(
+        member=groups.member,
+        pool=groups.pool,
+        mask=groups.mask,
+        first=np.where(groups.first >= n_t, nb, groups.first // block),
+        start=groups.start // block,
+        stop=-(-groups.stop // block),
+        released=blocks(groups.released, 0.0).sum(axis=-1) / block,
+        due=blocks(groups.due, 0.0).sum(axis=-1) / block,
+        rate=blocks(groups.rate, 0.0).sum(axis=-1) / block,
+        scale=groups.scale,
+        exact=False,
+        leftover_cost=groups.leftover_cost,
+    )
+    bat = e.battery
+    coarse = EnergyInputs(
+        ci=blocks(e.ci, np.inf).min(axis=-1),
+        pue=blocks(e.pue, np.inf).min(axis=-1),
+        price=blocks(e.price, np.inf).min(axis=-1),
+        own_mwh=blocks(e.own_mwh, 0.0).sum(axis=-1),
+        contracted_mwh=blocks(np.asarray(e.contracted_mwh), 0.0).sum(axis=-1),
+        cap=blocks(np.asarray(e.cap), 0.0).sum(axis=-1) / block,
+        mw_per_device=e.mw_per_device,
+        base_it_mw=blocks(np.asarray(e.base_it_mw), 0.0).sum(axis=-1) / block,
+        battery=bat,
+        dt_h=e.dt_h * block,
+        contract_price=e.contract_price,
+        soc0_mwh=e.soc0_mwh,
+    )
+    return g, coarse

@@ -24,11 +24,12 @@ from greendispatch.dispatch.base import JobView, SlotView, sliding_sums
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.errors import InputError
 from greendispatch.opt.classes import WorkGroups, check_feasible, job_slots, work_groups
-from greendispatch.opt.model import EnergyInputs, Plan, build, energy_inputs, extract
+from greendispatch.opt.model import EnergyInputs, Plan, build, coarsen, energy_inputs, extract
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import POOL_KINDS, JobTable
 
 EXACT_COLUMN_LIMIT = 400_000  # above this many run columns, jobs are grouped (see classes)
+COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved over time blocks
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class OracleResult:
     plan: Plan
     groups: WorkGroups
     mode: str
+    block: int  # slots per LP time step (1: the scenario's own slots)
     build_s: float
     solve_s: float
     n_cols: int
@@ -60,9 +62,12 @@ def solve_oracle(
     grid_charge: bool = False,
     objective: str = "carbon",
     carbon_weight: float = 1.0,
+    block: int | None = None,
 ) -> OracleResult:
     """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged),
-    ``grouped`` (the relaxation for scale) or ``auto`` (exact while it stays small)."""
+    ``grouped`` (the relaxation for scale) or ``auto`` (exact while it stays small).
+    ``block``: slots per LP step (see :func:`~greendispatch.opt.model.coarsen`); by default 1,
+    or for a grouped LP the fewest that keep it within :data:`COLUMN_BUDGET` run columns."""
     n_t, dt = signals.grid.n_slots, signals.grid.dt_h
     t0 = time.perf_counter()
     js = job_slots(jobs, net, n_t, dt)
@@ -71,17 +76,30 @@ def solve_oracle(
         mode = "exact" if _run_columns(js, n_t) <= EXACT_COLUMN_LIMIT else "grouped"
     groups = work_groups(js, n_t, mode, dt)
     e = energy_inputs(signals, net, battery)
-    model = build(groups, e, objective=objective, carbon_weight=carbon_weight,
+    if block is None:
+        block = 1 if mode != "grouped" else max(1, -(-_group_columns(groups) // COLUMN_BUDGET))
+    lp_groups, lp_e = coarsen(groups, e, block)
+    model = build(lp_groups, lp_e, objective=objective, carbon_weight=carbon_weight,
                   grid_charge=grid_charge)  # fmt: skip
     build_s = time.perf_counter() - t0
     sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
     if not sol.optimal:
         if sol.status == "Infeasible":
-            raise InputError(_explain_infeasible(jobs, js, groups, e, net.hub_ids))
+            raise InputError(_explain_infeasible(jobs, js, lp_groups, lp_e, net.hub_ids))
         raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
-    plan = extract(model, sol, e)
-    return OracleResult(plan.carbon_t, plan, groups, mode, build_s, sol.solve_s,
+    plan = extract(model, sol, lp_e)
+    return OracleResult(plan.carbon_t, plan, groups, mode, block, build_s, sol.solve_s,
                         model.lp.n_cols, model.lp.n_rows)  # fmt: skip
+
+
+def _group_columns(groups: WorkGroups) -> int:
+    """Run columns of the LP at full time resolution (see :func:`build`)."""
+    slots = np.arange(groups.rate.shape[1])
+    total = 0
+    for g in range(groups.n_groups):  # one group at a time: (H, T) each, not (G, H, T)
+        open_ = groups.rate[g] > 0
+        total += int((groups.mask[g][:, None] & open_ & (slots >= groups.first[g][:, None])).sum())
+    return total
 
 
 def _explain_infeasible(
@@ -170,12 +188,18 @@ class PlanFollower:
         self.remaining[g, h, idx] -= self.devices[j]
 
 
-def plan_array(plan: Plan, n_groups: int, n_hubs: int, n_slots: int) -> np.ndarray:
-    """The plan's devices as a dense (G, H, T) array."""
-    out = np.zeros((n_groups, n_hubs, n_slots), dtype=np.float32)
+def plan_array(plan: Plan, n_groups: int, n_hubs: int, n_slots: int, block: int = 1):
+    """The plan's devices as a dense (G, H, T) array (a block's mean in each of its slots)."""
+    nb = -(-n_slots // block)
+    out = np.zeros((n_groups, n_hubs, nb), dtype=np.float32)
     g, h, t, x = plan.run
     out[g, h, t] = x
-    return out
+    return np.repeat(out, block, axis=2)[:, :, :n_slots] if block > 1 else out
+
+
+def _per_slot(a: np.ndarray, block: int, n_slots: int) -> np.ndarray:
+    """Per-block energies (H, nb) spread evenly over their slots (H, T)."""
+    return np.repeat(a / block, block, axis=1)[:, :n_slots] if block > 1 else a
 
 
 class OraclePolicy(PlanFollower):
@@ -186,10 +210,12 @@ class OraclePolicy(PlanFollower):
     def __init__(self, result: OracleResult, jobs: JobTable, n_hubs: int, n_slots: int):
         super().__init__(
             result.groups.member,
-            plan_array(result.plan, result.groups.n_groups, n_hubs, n_slots),
+            plan_array(result.plan, result.groups.n_groups, n_hubs, n_slots, result.block),
             jobs.devices.astype(np.float64),
         )
         self.result = result
+        self.n_slots = n_slots
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.result.plan.charge_mwh, self.result.plan.discharge_mwh
+        p, b = self.result.plan, self.result.block
+        return _per_slot(p.charge_mwh, b, self.n_slots), _per_slot(p.discharge_mwh, b, self.n_slots)

@@ -186,6 +186,7 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
             "solve_s": o.solve_s,
             "lp": {
                 "mode": o.mode,
+                "block_slots": o.block,
                 "groups": o.groups.n_groups,
                 "columns": o.n_cols,
                 "rows": o.n_rows,
