@@ -83,6 +83,9 @@ class DispatchLP:
     build_s: float
     objective: str
     drop_index: tuple[np.ndarray, np.ndarray]  # (g, t) of each drop column, if any
+    # (h, k, t) of each capacity row, and the devices one unit of that row stands for
+    capacity_index: tuple[np.ndarray, np.ndarray, np.ndarray]
+    capacity_unit: np.ndarray
 
 
 def build(
@@ -236,8 +239,9 @@ def build(
     base = (e.pue * np.asarray(e.base_it_mw) * dt).ravel()
     lp.add_rows("balance", hs, np.concatenate(b_rows), np.concatenate(b_cols),
                 np.concatenate(b_vals), base, base)  # fmt: skip
+    cap_index = (ch[binding], ck[binding], ct[binding])
     return DispatchLP(lp, groups, (g_i, h_i, t_i), has_bat, time.perf_counter() - t0, objective,
-                      drop_index)  # fmt: skip
+                      drop_index, cap_index, k_scale[ck[binding]])  # fmt: skip
 
 
 def _costs(e: EnergyInputs, objective: str, carbon_weight: float):
@@ -270,6 +274,7 @@ class Plan:
     discharge_mwh: np.ndarray
     grid_charge_mwh: np.ndarray
     soc_mwh: np.ndarray
+    capacity_price: np.ndarray  # (H, K, T): objective per device per slot of more capacity
     carbon_t: float
     objective: float
     solve_s: float
@@ -296,6 +301,9 @@ def extract(model: DispatchLP, sol: LPSolution, e: EnergyInputs) -> Plan:
         if "grid_charge" in model.lp.cols:
             gin[model.battery_hubs] = np.maximum(sol.col("grid_charge").reshape(nb, n_t), 0.0)
     carbon = float(((flows["grid"] + gin) * e.ci).sum() / 1000.0)
+    price = np.zeros((n_h, e.cap.shape[1], n_t), dtype=np.float32)
+    ch, ck, ct = model.capacity_index
+    price[ch, ck, ct] = np.abs(sol.dual("capacity")) / model.capacity_unit
     return Plan(
         run=(g_i[keep], h_i[keep], t_i[keep], x[keep]),
         grid_mwh=flows["grid"],
@@ -305,6 +313,7 @@ def extract(model: DispatchLP, sol: LPSolution, e: EnergyInputs) -> Plan:
         discharge_mwh=discharge,
         grid_charge_mwh=gin,
         soc_mwh=soc,
+        capacity_price=price,
         carbon_t=carbon,
         objective=sol.objective,
         solve_s=sol.solve_s,

@@ -7,10 +7,13 @@ signals (work groups of :mod:`greendispatch.opt.classes`, energy and batteries o
 finishes every job inside its window can emit less (the LP relaxes whole devices, contiguous
 runs and one hub per job, and optimises the batteries with hindsight).
 
-The rounding: :class:`PlanFollower` is a dispatch policy that places each job, in the engine,
+The rounding: :class:`OraclePolicy` is a dispatch policy that places each job, in the engine,
 where its group's LP plan has room left (devices integral, non-interruptible work contiguous,
-every capacity check the engine's own), breaking ties by marginal carbon, with the batteries
-following the LP's charge and discharge plan. Its carbon is ``rounded_t``.
+every capacity check the engine's own), choosing within the plan by marginal carbon on the
+actual signals plus the LP's shadow price of the capacity it takes (so a job leaves the slots
+that later work needs more), with the batteries following the LP's charge and discharge plan.
+Its carbon is ``rounded_t``. (A MILP would give the best integral schedule on small instances;
+this heuristic serves every size with one code path.)
 """
 
 from __future__ import annotations
@@ -215,6 +218,20 @@ class OraclePolicy(PlanFollower):
         )
         self.result = result
         self.n_slots = n_slots
+        self.pool = jobs.pool
+        b = result.block
+        cp = result.plan.capacity_price
+        self.prices = np.repeat(cp / b, b, axis=2)[:, :, :n_slots] if b > 1 else cp
+
+    def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
+        """Marginal carbon (t per slot, on actuals) plus the LP's price of the capacity the
+        job takes, plus a penalty for each slot the plan has no room for, as large as the
+        dearest slot's cost: the plan leads, the prices and carbon decide within it."""
+        t, w = slot.t, slot.width
+        out = self._carbon(job, slot) * (slot.dt_h / 1000.0)
+        nd = float(self.devices[job.index])
+        out += self.prices[:, int(self.pool[job.index]), t : t + w] * nd
+        return out + (1.0 - self._room(job, slot, w)) * (float(np.abs(out).max()) or 1.0)
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
         p, b = self.result.plan, self.result.block

@@ -1,0 +1,127 @@
+"""Benchmark: the oracle (LP bound) and the mpc policy.
+
+Targets (issue #4): the oracle for one year of china-hubs with 1,000,000 jobs (aggregated)
+<= 120 s and <= 8 GiB, build and solve reported apart; a year of mpc with 100,000 jobs
+<= 10 minutes; every policy's captured share on china-hubs (100k jobs) and on global-16
+(GAIA's PAI 100k trace), mpc with noisy:0.1 forecasts >= 90 %. Never fails on time.
+Each case runs in its own process (peak memory is its own).
+
+Run: ``.venv/bin/python bench/bench_opt.py [oracle|captured-china|captured-global|all]``
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from machine import machine_line
+
+GAIA_PAI = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "traces" / "gaia" / "pai_100k.csv"
+)
+
+
+def oracle_case(n_jobs: int) -> dict:
+    """The bound alone: generate, build and solve, on china-hubs for a year."""
+    from greendispatch.opt.oracle import solve_oracle
+    from greendispatch.sim.runner import SimulationRequest, prepare
+
+    t0 = time.perf_counter()
+    sim = prepare(SimulationRequest(scenario="china-hubs", n_jobs=n_jobs, seed=1))
+    t1 = time.perf_counter()
+    res = solve_oracle(sim.jobs, sim.signals, sim.net)
+    return {
+        "jobs": n_jobs,
+        "prepare_s": t1 - t0,
+        "build_s": res.build_s,
+        "solve_s": res.solve_s,
+        "bound_t": res.bound_t,
+        "mode": res.mode,
+        "block_slots": res.block,
+        "groups": res.groups.n_groups,
+        "columns": res.n_cols,
+        "rows": res.n_rows,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    }
+
+
+def captured_case(scenario: str, trace: str | None) -> dict:
+    """Every policy (noisy:0.1) and the oracle on a year; metrics and captured shares."""
+    from greendispatch.sim.runner import (
+        SimulationRequest,
+        prepare,
+        results_document,
+        run_policies,
+    )
+
+    req = SimulationRequest(
+        scenario=scenario,
+        policies="all,oracle",
+        n_jobs=None if trace else 100_000,
+        trace=Path(trace) if trace else None,
+        trace_format="gaia" if trace else None,
+        forecast="noisy:0.1",
+        seed=1,
+    )
+    sim = prepare(req)
+    run_policies(sim, req)
+    doc = results_document(sim, req)
+    keep = ("carbon_t", "captured_share", "wait_mean_h", "deadline_misses", "runtime_s")
+    return {
+        "scenario": scenario,
+        "jobs": len(sim.jobs),
+        "oracle": doc["oracle"],
+        "policies": {n: {k: m[k] for k in keep} for n, m in doc["policies"].items()},
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    }
+
+
+def _run(*args: str) -> dict:
+    cmd = [sys.executable, __file__, "--case", *args]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--case":
+        kind, *rest = sys.argv[2:]
+        out = oracle_case(int(rest[0])) if kind == "oracle" else captured_case(*rest)
+        print(json.dumps(out))
+        return
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    print(machine_line())
+    if which in ("oracle", "all"):
+        print("oracle, china-hubs, one year (target <= 120 s and <= 8 GiB at 1M jobs)")
+        for n in (100_000, 1_000_000):
+            r = _run("oracle", str(n))
+            print(f"  {r['jobs']:>9,} jobs: build {r['build_s']:.1f} s, solve {r['solve_s']:.1f} s "
+                  f"(prepare {r['prepare_s']:.1f} s), {r['mode']} LP, {r['groups']} groups, "
+                  f"{r['block_slots']}-slot steps, {r['columns']:,} columns, {r['rows']:,} rows, "
+                  f"bound {r['bound_t']:,.0f} t, peak {r['peak_rss_gib']:.2f} GiB",
+                  flush=True)  # fmt: skip
+    cases = []
+    if which in ("captured-china", "all"):
+        cases.append(("china-hubs", "-"))
+    if which in ("captured-global", "all"):
+        cases.append(("global-16", str(GAIA_PAI)))
+    for scenario, trace in cases:
+        r = _run("captured", scenario, *([] if trace == "-" else [trace]))
+        o = r["oracle"]
+        print(f"{scenario}, {r['jobs']:,} jobs, noisy:0.1: bound {o['bound_t']:,.0f} t "
+              f"(build {o['build_s']:.1f} s, solve {o['solve_s']:.1f} s, {o['lp']['mode']}, "
+              f"{o['lp']['block_slots']}-slot steps), rounded {o['rounded_t']:,.0f} t, "
+              f"peak {r['peak_rss_gib']:.2f} GiB")  # fmt: skip
+        print(f"  {'policy':<14} {'carbon t':>12} {'captured':>9} {'wait h':>7} {'missed':>7} "
+              f"{'run s':>7}")  # fmt: skip
+        for name, m in r["policies"].items():
+            share = m["captured_share"]
+            print(f"  {name:<14} {m['carbon_t']:>12,.0f} "
+                  f"{'—' if share is None else format(share, '.1%'):>9} {m['wait_mean_h']:>7.2f} "
+                  f"{m['deadline_misses']:>7,} {m['runtime_s']:>7.1f}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
