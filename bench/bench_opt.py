@@ -82,7 +82,8 @@ def captured_case(scenario: str, trace: str | None) -> dict:
 
 def _run(*args: str) -> dict:
     cmd = [sys.executable, __file__, "--case", *args]
-    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:

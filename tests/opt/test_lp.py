@@ -75,6 +75,13 @@ def test_work_splits_across_hubs_to_use_solar() -> None:
     assert bound(jobs([0], [2], [1], [1], 2), e) == pytest.approx(0.2)
 
 
+def test_a_job_does_not_follow_the_clean_hours_from_hub_to_hub() -> None:
+    # Hub A is clean in slot 0, hub B in slot 1; a 2-slot job must stay at one hub: 600 kg.
+    # (Moving between hubs every slot would give 200 kg; the LP's hub shares run pro rata.)
+    e = energy([[100, 500], [500, 100]])
+    assert bound(jobs([0], [2], [2], [1], 2), e) == pytest.approx(0.6)
+
+
 def test_release_after_data_transfer_is_kept_per_hub() -> None:
     # The clean hub (100) only has the data from slot 2, past the deadline (slot 2): 1 MWh at 300.
     js = jobs([[0, 2]], [2], [1], [1], 2)

@@ -28,7 +28,7 @@ def roomy_jobs(draw: st.DrawFn):
     dur = np.array(draw(st.lists(st.floats(0.2, 10), min_size=n, max_size=n)))
     slack = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)))
     # whole slots from the release slot, so that the window holds the rounded-up work
-    deadline = np.ceil(submit) + np.ceil(dur) + slack
+    deadline = np.ceil(submit) + np.ceil(dur) + slack + 1  # a slot for the data transfer
     return make_jobs(
         n,
         pool=np.array(draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n))),

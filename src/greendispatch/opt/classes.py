@@ -101,10 +101,11 @@ def check_feasible(jobs: JobTable, js: JobSlots, net: NetworkArrays, dt_h: float
 
 @dataclass(frozen=True)
 class WorkGroups:
-    """G groups for the LP. ``member[j]`` is job j's group. Per group: pool kind (G,), allowed
-    hubs (G, H), first slot at each hub (G, H), span ``[start, stop)``; per group and slot
-    (G, T): work released, work due (to be finished by the end of that slot) and the most
-    devices it may run (the sum over its jobs open in that slot). Work is in device-slots."""
+    """G groups for the LP. ``member[j]`` is job j's group (-1: none). Per group: pool kind
+    (G,), allowed hubs (G, H), first slot at each hub (G, H), span ``[start, stop)``; per group
+    and slot (G, T) the most devices it may run (the sum over its jobs open in that slot). Per
+    job (n,): release slot, end slot (exclusive), work (device-slots), devices, and the share of
+    its work due by its end (1; less for work allowed past a rolling horizon)."""
 
     member: np.ndarray
     pool: np.ndarray
@@ -112,9 +113,12 @@ class WorkGroups:
     first: np.ndarray
     start: np.ndarray
     stop: np.ndarray
-    released: np.ndarray
-    due: np.ndarray
     rate: np.ndarray
+    job_release: np.ndarray
+    job_end: np.ndarray
+    job_work: np.ndarray
+    job_devices: np.ndarray
+    job_due_frac: np.ndarray
     scale: np.ndarray
     exact: bool
     leftover_cost: np.ndarray | None = None  # (G,) per device-slot left at the end of the span
@@ -158,10 +162,6 @@ def work_groups(js: JobSlots, n_slots: int, mode: str = "exact", dt_h: float = 1
     np.minimum.at(start, member, release)
     stop = np.zeros(g_n, dtype=np.int64)
     np.maximum.at(stop, member, js.end)
-    released = np.zeros((g_n, n_slots))
-    due = np.zeros((g_n, n_slots))
-    np.add.at(released, (member, np.minimum(release, n_slots - 1)), work)
-    np.add.at(due, (member, js.end - 1), work)
     diff = np.zeros((g_n, n_slots + 1))
     np.add.at(diff, (member, release), js.devices.astype(np.float64))
     np.add.at(diff, (member, js.end), -js.devices.astype(np.float64))
@@ -175,9 +175,12 @@ def work_groups(js: JobSlots, n_slots: int, mode: str = "exact", dt_h: float = 1
         first=first,
         start=start,
         stop=stop,
-        released=released,
-        due=due,
         rate=rate,
+        job_release=release,
+        job_end=js.end,
+        job_work=work,
+        job_devices=js.devices,
+        job_due_frac=np.ones(n),
         scale=scale,
         exact=mode != "grouped",
     )
@@ -212,15 +215,18 @@ def horizon_groups(
     must = np.maximum(work - dev * after, 0.0)
     stop = np.minimum(end, width)
     rows = np.arange(g_n)
-    released = np.zeros((g_n, width))
-    due = np.zeros((g_n, width))
     ok = release < stop
-    released[rows[ok], release[ok]] = work[ok]
-    due[rows[ok], stop[ok] - 1] = must[ok]
     slots = np.arange(width)
     rate = np.where((slots >= release[:, None]) & (slots < stop[:, None]), dev[:, None], 0.0)
     member = np.full(len(js.end), -1, dtype=np.int64)
     member[idx] = rows
+    n = len(js.end)
+
+    def per_job(values: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        out = np.full(n, fill, dtype=np.float64)
+        out[idx] = values
+        return out
+
     return WorkGroups(
         member=member,
         pool=js.pool[idx],
@@ -228,9 +234,12 @@ def horizon_groups(
         first=np.where(js.mask[idx], first, width).reshape(g_n, n_h),
         start=np.minimum(release, width - 1),
         stop=np.maximum(stop, 1),
-        released=released,
-        due=due,
         rate=rate,
+        job_release=per_job(release).astype(np.int64),
+        job_end=per_job(stop).astype(np.int64),
+        job_work=per_job(np.where(ok, work, 0.0)),
+        job_devices=per_job(dev),
+        job_due_frac=per_job(np.divide(must, work, out=np.ones(g_n), where=work > 0), 1.0),
         scale=np.maximum(dev, 1.0),
         exact=True,
         leftover_cost=leftover_cost,

@@ -7,6 +7,8 @@ name. Rows are ``lo <= A x <= hi``; columns ``lb <= x <= ub``; the objective is 
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -107,7 +109,7 @@ class LinearProgram:
         import highspy
 
         a = self.matrix()
-        h = highspy.Highs()
+        h = _highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("solver", method)
         h.setOptionValue("threads", 1)
@@ -139,6 +141,31 @@ class LinearProgram:
         if ok and not crossover:
             obj = min(obj, float(h.getDualObjectiveValue()[1]))
         return LPSolution(self, status, ok, float(obj), x, dual, solve_s)
+
+
+def _highs():
+    """A HiGHS instance. HiGHS prints a banner to the process's stdout when the first one is
+    made (before any option can silence it); that would corrupt ``--json`` output, so the
+    first is made with stdout pointed at /dev/null."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SHOWN = True
+    return h
+
+
+_BANNER_SHOWN = False
 
 
 @dataclass

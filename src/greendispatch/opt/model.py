@@ -74,6 +74,132 @@ def energy_inputs(signals, net: NetworkArrays, battery: BatteryParams | None = N
     )
 
 
+def _hub_shares(lp: LinearProgram, groups: WorkGroups, run, run_at, n_t: int, drop_penalty):
+    """Exact classes (one per group): each allowed hub gets a share of the class's work and
+    devices in proportion (``assign_work``, ``assign_devices``); the work given to a hub runs
+    there (``work``), at most its share of devices at a time (``rate_at_hub``): no job follows
+    the clean hours from hub to hub. Work allowed past a rolling horizon may be ``leftover``
+    (at the group's ``leftover_cost``); with ``drop_penalty`` work may be ``drop``-ped."""
+    g_i, h_i, _ = run_at
+    sc = groups.scale
+    n_h = groups.mask.shape[1]
+    cls = job_classes(groups, n_t)
+    ac, ah = np.nonzero(groups.mask[cls.group])  # (class, hub) pairs, sorted by group
+    acg = cls.group[ac]
+    n_p = len(ac)
+    aw = lp.add_cols("assign_work", n_p, 0.0, cls.work[ac] / sc[acg])
+    ar = lp.add_cols("assign_devices", n_p, 0.0, cls.devices[ac] / sc[acg])
+    for name, cols, total in (("assign_work_sum", aw, cls.work),
+                              ("assign_devices_sum", ar, cls.devices)):  # fmt: skip
+        rhs = total / sc[cls.group]
+        lp.add_rows(name, len(cls.group), ac, cols, 1.0, rhs, rhs)
+    pairs = np.arange(n_p)
+    # devices x d = work at every hub, d between the class's shortest and longest job
+    lp.add_rows("assign_shape_long", n_p, np.tile(pairs, 2), np.concatenate([ar, aw]),
+                np.concatenate([cls.d_max[ac], -np.ones(n_p)]), 0.0, np.inf)  # fmt: skip
+    lp.add_rows("assign_shape_short", n_p, np.tile(pairs, 2), np.concatenate([aw, ar]),
+                np.concatenate([np.ones(n_p), -cls.d_min[ac]]), 0.0, np.inf)  # fmt: skip
+    pos = np.searchsorted(acg * n_h + ah, g_i * n_h + h_i)  # the pair of each run column
+    n_r, ones_r = len(g_i), np.ones(len(g_i))
+    rows, cols, vals = [pos, pairs], [run, aw], [ones_r, -np.ones(n_p)]
+    frac = cls.due_frac[ac]
+    if groups.leftover_cost is not None and np.any(frac < 1.0):
+        left = lp.add_cols("leftover", n_p, 0.0, np.inf, groups.leftover_cost[acg] * sc[acg])
+        rows.append(pairs), cols.append(left), vals.append(np.ones(n_p))
+        lp.add_rows("leftover_limit", n_p, np.tile(pairs, 2), np.concatenate([left, aw]),
+                    np.concatenate([np.ones(n_p), frac - 1.0]), -np.inf, 0.0)  # fmt: skip
+    drop_index = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if drop_penalty is not None:
+        rows.append(pairs)
+        cols.append(lp.add_cols("drop", n_p, 0.0, np.inf, drop_penalty * sc[acg]))
+        vals.append(np.ones(n_p))
+        drop_index = (acg, np.maximum(cls.end[ac] - 1, 0))
+    lp.add_rows("work", n_p, *(np.concatenate(x) for x in (rows, cols, vals)), 0.0, 0.0)
+    lp.add_rows("rate_at_hub", n_r, np.tile(np.arange(n_r), 2), np.concatenate([run, ar[pos]]),
+                np.concatenate([ones_r, -ones_r]), -np.inf, 0.0)  # fmt: skip
+    return drop_index
+
+
+def _group_stock(lp: LinearProgram, groups: WorkGroups, run, run_at, span, drop_penalty):
+    """Grouped jobs: one ``stock`` of released, unfinished work per group and slot, within
+    ``[0, released so far - due so far]`` (``work`` balances it), so every job's work is done
+    inside its window. A group's work may run at any of its hubs in any slot: looser than
+    :func:`_hub_shares`, and far smaller."""
+    g_i, t_i = run_at
+    sc = groups.scale
+    g_n, n_t = span.shape
+    released = np.zeros((g_n, n_t))
+    due = np.zeros((g_n, n_t))
+    ok = (groups.member >= 0) & (groups.job_work > 0)
+    m, w = groups.member[ok], groups.job_work[ok]
+    np.add.at(released, (m, np.minimum(groups.job_release[ok], n_t - 1)), w)
+    np.add.at(due, (m, groups.job_end[ok] - 1), w * groups.job_due_frac[ok])
+    sg, st = np.nonzero(span)
+    room = np.maximum(np.cumsum(released, axis=1) - np.cumsum(due, axis=1), 0.0)[sg, st]
+    room[room < 1e-9 * sc[sg]] = 0.0
+    stock_cost = 0.0
+    if groups.leftover_cost is not None:
+        stock_cost = np.where(st == groups.stop[sg] - 1, groups.leftover_cost[sg] * sc[sg], 0.0)
+    stock = lp.add_cols("stock", len(sg), 0.0, room / sc[sg], stock_cost)
+    row_of = np.full((g_n, n_t), -1, dtype=np.int64)
+    row_of[sg, st] = np.arange(len(sg))
+    prev = row_of[sg, np.maximum(st - 1, 0)]
+    chained = np.flatnonzero((st > groups.start[sg]) & (prev >= 0))
+    rows = [np.arange(len(sg)), chained, row_of[g_i, t_i]]
+    cols = [stock, stock[prev[chained]], run]
+    vals = [np.ones(len(sg)), -np.ones(len(chained)), np.ones(len(g_i))]
+    drop_index = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if drop_penalty is not None:
+        rows.append(np.arange(len(sg)))
+        cols.append(lp.add_cols("drop", len(sg), 0.0, np.inf, drop_penalty * sc[sg]))
+        vals.append(np.ones(len(sg)))
+        drop_index = (sg, st)
+    rhs = released[sg, st] / sc[sg]
+    lp.add_rows("work", len(sg), *(np.concatenate(x) for x in (rows, cols, vals)), rhs, rhs)
+    return drop_index
+
+
+@dataclass(frozen=True)
+class JobClasses:
+    """A group's jobs with the same release and end slot: group, release, end (exclusive),
+    work (device-slots), devices, shortest and longest run (slots), share of work due."""
+
+    group: np.ndarray
+    release: np.ndarray
+    end: np.ndarray
+    work: np.ndarray
+    devices: np.ndarray
+    d_min: np.ndarray
+    d_max: np.ndarray
+    due_frac: np.ndarray
+
+
+def job_classes(groups: WorkGroups, n_slots: int) -> JobClasses:
+    ok = (groups.member >= 0) & (groups.job_work > 0)
+    g, rel, end = groups.member[ok], groups.job_release[ok], groups.job_end[ok]
+    base = np.int64(n_slots + 1)
+    uk, inv = np.unique((g * base + rel) * base + end, return_inverse=True)
+    inv = inv.reshape(-1)
+    work, dev = groups.job_work[ok], groups.job_devices[ok].astype(np.float64)
+    run = work / np.maximum(dev, 1e-12)
+    d_min = np.full(len(uk), np.inf)
+    d_max = np.zeros(len(uk))
+    np.minimum.at(d_min, inv, run)
+    np.maximum.at(d_max, inv, run)
+    total = np.bincount(inv, weights=work, minlength=len(uk))
+    due = np.bincount(inv, weights=work * groups.job_due_frac[ok], minlength=len(uk))
+    return JobClasses(
+        group=uk // (base * base),
+        release=(uk // base) % base,
+        end=uk % base,
+        work=total,
+        devices=np.bincount(inv, weights=dev, minlength=len(uk)),
+        d_min=d_min,
+        d_max=d_max,
+        due_frac=np.divide(due, total, out=np.ones(len(uk)), where=total > 0),
+    )
+
+
 @dataclass
 class DispatchLP:
     lp: LinearProgram
@@ -123,38 +249,17 @@ def build(
         & open_[:, None, :]
         & (slots[None, None, :] >= groups.first[:, :, None])
     )
+    if groups.exact:  # a group without work (no devices, or outside a rolling horizon) runs none
+        act &= np.isin(np.arange(g_n), groups.member[groups.job_work > 0])[:, None, None]
     g_i, h_i, t_i = np.nonzero(act)
     k_i = groups.pool[g_i]
     ub = np.minimum(groups.rate[g_i, t_i], e.cap[h_i, k_i, t_i])
     run = lp.add_cols("run", len(g_i), 0.0, ub / sc[g_i])
 
-    # --- stock[g,t] in the group's span, and the work balance
-    sg, st = np.nonzero(span)
-    rel_cum = np.cumsum(groups.released, axis=1)
-    due_cum = np.cumsum(groups.due, axis=1)
-    room = np.maximum(rel_cum - due_cum, 0.0)[sg, st]
-    room[room < 1e-9 * sc[sg]] = 0.0
-    stock_cost = 0.0
-    if groups.leftover_cost is not None:
-        stock_cost = np.where(st == groups.stop[sg] - 1, groups.leftover_cost[sg] * sc[sg], 0.0)
-    stock = lp.add_cols("stock", len(sg), 0.0, room / sc[sg], stock_cost)
-    # row of (g, t) in the span, by position
-    row_of = np.full((g_n, n_t), -1, dtype=np.int64)
-    row_of[sg, st] = np.arange(len(sg))
-    prev = row_of[sg, np.maximum(st - 1, 0)]
-    has_prev = (st > groups.start[sg]) & (prev >= 0)
-    rows = [np.arange(len(sg)), np.flatnonzero(has_prev), row_of[g_i, t_i]]
-    cols = [stock, stock[prev[has_prev]], run]
-    vals = [np.ones(len(sg)), -np.ones(int(has_prev.sum())), np.ones(len(g_i))]
-    drop_index = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    if drop_penalty is not None:
-        rows.append(np.arange(len(sg)))
-        cols.append(lp.add_cols("drop", len(sg), 0.0, np.inf, drop_penalty * sc[sg]))
-        vals.append(np.ones(len(sg)))
-        drop_index = (sg, st)
-    rows, cols, vals = (np.concatenate(x) for x in (rows, cols, vals))
-    rhs = groups.released[sg, st] / sc[sg]
-    lp.add_rows("work", len(sg), rows, cols, vals, rhs, rhs)
+    if groups.exact:
+        drop_index = _hub_shares(lp, groups, run, (g_i, h_i, t_i), n_t, drop_penalty)
+    else:
+        drop_index = _group_stock(lp, groups, run, (g_i, t_i), span, drop_penalty)
 
     # --- rate: a group's devices across hubs (one hub: its column bound already says it)
     multi = groups.mask.sum(axis=1) > 1
@@ -323,9 +428,10 @@ def extract(model: DispatchLP, sol: LPSolution, e: EnergyInputs) -> Plan:
 def coarsen(groups: WorkGroups, e: EnergyInputs, block: int) -> tuple[WorkGroups, EnergyInputs]:
     """The LP over blocks of ``block`` slots: a relaxation, so its optimum is still a lower
     bound. Work is released at the start of its slot's block and falls due at the end of its
-    deadline's block; a run column is the mean devices over the block (rates and capacity are
-    block means); the block's grid carbon is priced at its cleanest slot and its PUE at its
-    lowest; energy available is the block's sum; batteries may move ``block`` slots' power."""
+    deadline's block; a run column is the mean devices over the block (capacity is the block's
+    mean, a group's open devices its most); the block's grid carbon is priced at its cleanest
+    slot and its PUE at its lowest; energy available is the block's sum; batteries may move
+    ``block`` slots' power."""
     if block <= 1:
         return groups, e
     n_t = e.shape[1]
@@ -346,9 +452,12 @@ def coarsen(groups: WorkGroups, e: EnergyInputs, block: int) -> tuple[WorkGroups
         first=np.where(groups.first >= n_t, nb, groups.first // block),
         start=groups.start // block,
         stop=-(-groups.stop // block),
-        released=blocks(groups.released, 0.0).sum(axis=-1) / block,
-        due=blocks(groups.due, 0.0).sum(axis=-1) / block,
-        rate=blocks(groups.rate, 0.0).sum(axis=-1) / block,
+        rate=blocks(groups.rate, 0.0).max(axis=-1),
+        job_release=groups.job_release // block,
+        job_end=-(-groups.job_end // block),
+        job_work=groups.job_work / block,
+        job_devices=groups.job_devices,
+        job_due_frac=groups.job_due_frac,
         scale=groups.scale,
         exact=False,
         leftover_cost=groups.leftover_cost,
