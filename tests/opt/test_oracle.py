@@ -4,6 +4,9 @@ clear messages for jobs no schedule can serve, and the results it adds."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from greendispatch.errors import InputError
 from greendispatch.opt.oracle import OraclePolicy, solve_oracle
 from greendispatch.sim.engine import simulate
 from greendispatch.sim.metrics import run_metrics
-from tests.helpers import make_jobs, run_cli, small_scenario, write_yaml
+from tests.helpers import DATA_DIR, make_jobs, run_cli, small_scenario, write_yaml
 from tests.sim.test_properties import check_run, world  # noqa: F401  (a fixture)
 
 
@@ -107,3 +110,14 @@ def test_simulate_with_oracle_reports_bound_and_captured_shares(tmp_path, capsys
     assert "captured" in stdout and "LP lower bound" in stdout
     html = (out / "report.html").read_text()
     assert "captured_share" in html and "下界 bound" in html
+
+
+def test_json_output_stays_clean_with_the_solver(tmp_path) -> None:
+    # A fresh process: HiGHS prints a banner to the C-level stdout when first used.
+    path = write_yaml(tmp_path / "s.yaml", small_scenario())
+    code = "from greendispatch.cli.main import main; main()"
+    args = ["simulate", "-s", str(path), "--jobs", "20", "--policy", "baseline,oracle", "--json"]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=os.environ | {"GREENDISPATCH_DATA": str(DATA_DIR)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["oracle"]["bound_t"] >= 0
