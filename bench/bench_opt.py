@@ -49,7 +49,7 @@ def oracle_case(n_jobs: int) -> dict:
     }
 
 
-def captured_case(scenario: str, trace: str | None) -> dict:
+def captured_case(scenario: str, trace: str | None = None) -> dict:
     """Every policy (noisy:0.1) and the oracle on a year; metrics and captured shares."""
     from greendispatch.sim.runner import (
         SimulationRequest,
