@@ -51,6 +51,7 @@ def oracle_case(n_jobs: int) -> dict:
 
 def captured_case(scenario: str, trace: str | None = None) -> dict:
     """Every policy (noisy:0.1) and the oracle on a year; metrics and captured shares."""
+    from greendispatch.scenario.loader import resolve_data_dir
     from greendispatch.sim.runner import (
         SimulationRequest,
         prepare,
@@ -66,6 +67,7 @@ def captured_case(scenario: str, trace: str | None = None) -> dict:
         trace_format="gaia" if trace else None,
         forecast="noisy:0.1",
         seed=1,
+        data_dir=resolve_data_dir(None),
     )
     sim = prepare(req)
     run_policies(sim, req)

@@ -7,7 +7,10 @@ battery dispatched jointly from its planned state of charge. It sees only the fo
 at that slot. Work that cannot fit after the horizon is due inside it; the rest may run later
 at the horizon's mean grid carbon per device-slot. The engine then places each job where the
 plan put it (whole devices, one hub, contiguous unless interruptible), and the battery follows
-the plan's charge and discharge for the slots until the next cycle.
+the plan's charge and discharge for the slots until the next cycle. A re-solve gets
+``CYCLE_ITERATIONS`` simplex iterations; a cycle whose LP is not solved by then places its jobs
+by marginal carbon alone (as ``green-first`` would) and keeps the last battery plan, so a year
+stays within minutes.
 
 Placements are committed when a job arrives (the engine books them), so a later cycle plans
 around them rather than moving them.
@@ -26,18 +29,28 @@ from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import JobTable
 
 MPC_HORIZON_H = 48.0
-_DROP = 1e3  # penalty per device-slot of must-do work the free capacity cannot take
+# Simplex iterations per re-solve (about half a second here at most); a cycle that needs more
+# falls back (see begin_cycle). An iteration limit keeps runs reproducible; a time limit would not.
+CYCLE_ITERATIONS = 3_000
+_DROP = 1.0  # t CO2 per device-slot of must-do work the free capacity cannot take (> any energy)
 
 
 class MPC(PlanFollower):
     name = "mpc"
 
-    def __init__(self, carbon_weight: float = 1.0, horizon_h: float = MPC_HORIZON_H):
+    def __init__(
+        self,
+        carbon_weight: float = 1.0,
+        horizon_h: float = MPC_HORIZON_H,
+        iteration_limit: int = CYCLE_ITERATIONS,
+    ):
         super().__init__(np.zeros(0, dtype=np.int64), np.zeros((0, 0, 0)), np.zeros(0))
         self.carbon_weight = carbon_weight
         self.horizon_h = horizon_h
+        self.iteration_limit = iteration_limit
         self.solve_s = 0.0
         self.cycles = 0
+        self.unsolved = 0
 
     def prepare(
         self, jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, battery
@@ -65,7 +78,6 @@ class MPC(PlanFollower):
             self.charge[:, t0 : t0 + n] = plan.charge_mwh[:, :n]
             self.discharge[:, t0 : t0 + n] = plan.discharge_mwh[:, :n]
             self.soc = plan.soc_mwh[:, n - 1].copy()
-        self.last = None
 
     def begin_cycle(
         self, t: int, batch: np.ndarray, sv: SlotView, free: np.ndarray, booked_it: np.ndarray
@@ -98,12 +110,15 @@ class MPC(PlanFollower):
         objective = "carbon" if self.carbon_weight >= 1.0 else "weighted"
         model = build(groups, e, objective=objective, carbon_weight=self.carbon_weight,
                       drop_penalty=_DROP)  # fmt: skip
-        sol = model.lp.solve(method="choose")
+        sol = model.lp.solve(method="simplex", iteration_limit=self.iteration_limit)
         self.cycles += 1
         self.solve_s += sol.solve_s
         self.offset = t
-        if not sol.optimal:  # no plan: jobs are placed by marginal carbon alone
+        if not sol.optimal:
+            # No plan within the iterations: these jobs are placed by marginal carbon alone, and the
+            # batteries keep following the last plan.
             self.member = np.full(len(self.member), -1, dtype=np.int64)
+            self.unsolved += 1  # cycles whose LP hit the iteration limit
             return
         self.member = groups.member
         plan = extract(model, sol, e)

@@ -102,6 +102,7 @@ class LinearProgram:
         method: str = "choose",
         crossover: bool = True,
         time_limit_s: float | None = None,
+        iteration_limit: int | None = None,
     ) -> LPSolution:
         """Solve with HiGHS; ``method`` is HiGHS's ``solver`` option (choose, simplex, ipm).
         With ``ipm`` and no ``crossover`` the solution is the interior point's (fast, not a
@@ -117,6 +118,8 @@ class LinearProgram:
             h.setOptionValue("run_crossover", "off")
         if time_limit_s is not None:
             h.setOptionValue("time_limit", float(time_limit_s))
+        if iteration_limit is not None:  # deterministic, unlike a time limit
+            h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n_cols, self.n_rows
         lp.col_cost_ = self.vector("cost")

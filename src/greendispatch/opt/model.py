@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from greendispatch.energy.supply import BatteryParams
-from greendispatch.errors import InputError
+from greendispatch.errors import InputError, ModelError
 from greendispatch.opt.classes import WorkGroups
 from greendispatch.opt.lp import LinearProgram, LPSolution
 from greendispatch.sim.network import NetworkArrays
@@ -75,30 +75,24 @@ def energy_inputs(signals, net: NetworkArrays, battery: BatteryParams | None = N
 
 
 def _hub_shares(lp: LinearProgram, groups: WorkGroups, run, run_at, n_t: int, drop_penalty):
-    """Exact classes (one per group): each allowed hub gets a share of the class's work and
-    devices in proportion (``assign_work``, ``assign_devices``); the work given to a hub runs
-    there (``work``), at most its share of devices at a time (``rate_at_hub``): no job follows
-    the clean hours from hub to hub. Work allowed past a rolling horizon may be ``leftover``
-    (at the group's ``leftover_cost``); with ``drop_penalty`` work may be ``drop``-ped."""
+    """Exact classes (one per group, identical jobs): each allowed hub gets a share of the
+    class's work (``assign_work``); the work given to a hub runs there (``work``), at most at
+    the devices of that share (share / d, ``rate_at_hub``): no job follows the clean hours from
+    hub to hub. Work allowed past a rolling horizon may be ``leftover`` (at the group's
+    ``leftover_cost``); with ``drop_penalty`` work may be ``drop``-ped."""
     g_i, h_i, _ = run_at
     sc = groups.scale
     n_h = groups.mask.shape[1]
     cls = job_classes(groups, n_t)
+    if not np.allclose(cls.d_min, cls.d_max):
+        raise ModelError("hub shares need classes of identical jobs (one duration each)")
     ac, ah = np.nonzero(groups.mask[cls.group])  # (class, hub) pairs, sorted by group
     acg = cls.group[ac]
     n_p = len(ac)
     aw = lp.add_cols("assign_work", n_p, 0.0, cls.work[ac] / sc[acg])
-    ar = lp.add_cols("assign_devices", n_p, 0.0, cls.devices[ac] / sc[acg])
-    for name, cols, total in (("assign_work_sum", aw, cls.work),
-                              ("assign_devices_sum", ar, cls.devices)):  # fmt: skip
-        rhs = total / sc[cls.group]
-        lp.add_rows(name, len(cls.group), ac, cols, 1.0, rhs, rhs)
+    rhs = cls.work / sc[cls.group]
+    lp.add_rows("assign_work_sum", len(cls.group), ac, aw, 1.0, rhs, rhs)
     pairs = np.arange(n_p)
-    # devices x d = work at every hub, d between the class's shortest and longest job
-    lp.add_rows("assign_shape_long", n_p, np.tile(pairs, 2), np.concatenate([ar, aw]),
-                np.concatenate([cls.d_max[ac], -np.ones(n_p)]), 0.0, np.inf)  # fmt: skip
-    lp.add_rows("assign_shape_short", n_p, np.tile(pairs, 2), np.concatenate([aw, ar]),
-                np.concatenate([np.ones(n_p), -cls.d_min[ac]]), 0.0, np.inf)  # fmt: skip
     pos = np.searchsorted(acg * n_h + ah, g_i * n_h + h_i)  # the pair of each run column
     n_r, ones_r = len(g_i), np.ones(len(g_i))
     rows, cols, vals = [pos, pairs], [run, aw], [ones_r, -np.ones(n_p)]
@@ -115,8 +109,9 @@ def _hub_shares(lp: LinearProgram, groups: WorkGroups, run, run_at, n_t: int, dr
         vals.append(np.ones(n_p))
         drop_index = (acg, np.maximum(cls.end[ac] - 1, 0))
     lp.add_rows("work", n_p, *(np.concatenate(x) for x in (rows, cols, vals)), 0.0, 0.0)
-    lp.add_rows("rate_at_hub", n_r, np.tile(np.arange(n_r), 2), np.concatenate([run, ar[pos]]),
-                np.concatenate([ones_r, -ones_r]), -np.inf, 0.0)  # fmt: skip
+    per_slot = 1.0 / cls.d_max[ac]  # devices of a share: its work over the jobs' run length
+    lp.add_rows("rate_at_hub", n_r, np.tile(np.arange(n_r), 2), np.concatenate([run, aw[pos]]),
+                np.concatenate([ones_r, -per_slot[pos]]), -np.inf, 0.0)  # fmt: skip
     return drop_index
 
 
