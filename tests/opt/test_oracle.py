@@ -121,3 +121,13 @@ def test_json_output_stays_clean_with_the_solver(tmp_path) -> None:
                           env=os.environ | {"GREENDISPATCH_DATA": str(DATA_DIR)})  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["oracle"]["bound_t"] >= 0
+
+
+def test_unservable_jobs_can_be_left_out_of_the_bound(world) -> None:  # noqa: F811
+    sig, net = world
+    jobs = make_jobs(2, pool=1, devices=1, duration_h=np.array([1.0, 5.0]),
+                     submit_h=np.array([0.0, 69.5]), deadline_h=np.array([10.0, 74.5]))  # fmt: skip
+    res = solve_oracle(jobs, sig, net, exclude_unservable=True)
+    assert res.excluded.tolist() == [1]
+    alone = solve_oracle(make_jobs(1, pool=1, devices=1, duration_h=1.0, deadline_h=10.0), sig, net)
+    assert res.bound_t == pytest.approx(alone.bound_t)

@@ -21,6 +21,7 @@ grouped form releases the work at the earliest hub (a relaxation).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,13 +71,18 @@ def job_slots(jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float) -> 
                     mask, viol)  # fmt: skip
 
 
-def check_feasible(jobs: JobTable, js: JobSlots, net: NetworkArrays, dt_h: float) -> None:
-    """Refuse jobs no schedule can serve: no allowed hub with a pool big enough, or a deadline
-    too close for the work at every allowed hub. Names the jobs and the constraint."""
-    problems: list[str] = []
+def unservable(js: JobSlots) -> tuple[np.ndarray, np.ndarray]:
+    """Jobs no schedule can serve: with no allowed hub whose pool is big enough, and (others)
+    whose window cannot hold the work at any allowed hub after the data transfer."""
     no_hub = np.flatnonzero(~js.mask.any(axis=1))
     fits = js.mask & (js.first + js.d[:, None] <= js.end[:, None])
-    late = np.setdiff1d(np.flatnonzero(~fits.any(axis=1)), no_hub)
+    return no_hub, np.setdiff1d(np.flatnonzero(~fits.any(axis=1)), no_hub)
+
+
+def check_feasible(jobs: JobTable, js: JobSlots, net: NetworkArrays, dt_h: float) -> None:
+    """Refuse jobs no schedule can serve (:func:`unservable`), naming them and the constraint."""
+    problems: list[str] = []
+    no_hub, late = unservable(js)
     for j in no_hub[:10].tolist():
         k = int(js.pool[j])
         problems.append(
@@ -128,10 +134,20 @@ class WorkGroups:
         return len(self.pool)
 
 
-def work_groups(js: JobSlots, n_slots: int, mode: str = "exact", dt_h: float = 1.0) -> WorkGroups:
+def work_groups(
+    js: JobSlots,
+    n_slots: int,
+    mode: str = "exact",
+    dt_h: float = 1.0,
+    keep: np.ndarray | None = None,
+) -> WorkGroups:
     """Group jobs (see the module docstring); ``mode`` is ``exact``, ``grouped`` or ``jobs``
-    (one group per job, for checking the other two)."""
+    (one group per job, for checking the other two). Jobs outside ``keep`` (bool, n) bring no
+    work (member -1)."""
     n, n_h = js.mask.shape
+    if keep is not None and not keep.all():
+        sub = work_groups(_subset(js, keep), n_slots, mode, dt_h)
+        return _widen(sub, keep)
     hub_bits = _pack_rows(js.mask)
     if mode == "jobs":
         member = np.arange(n)
@@ -243,4 +259,27 @@ def horizon_groups(
         scale=np.maximum(dev, 1.0),
         exact=True,
         leftover_cost=leftover_cost,
+    )
+
+
+def _subset(js: JobSlots, keep: np.ndarray) -> JobSlots:
+    return JobSlots(*(getattr(js, f.name)[keep] for f in dataclasses.fields(js)))
+
+
+def _widen(g: WorkGroups, keep: np.ndarray) -> WorkGroups:
+    """Per-job arrays of ``g`` (for the kept jobs) back to every job; the others bring none."""
+
+    def wide(a: np.ndarray, fill) -> np.ndarray:
+        out = np.full(len(keep), fill, dtype=a.dtype)
+        out[keep] = a
+        return out
+
+    return dataclasses.replace(
+        g,
+        member=wide(g.member, -1),
+        job_release=wide(g.job_release, 0),
+        job_end=wide(g.job_end, 1),
+        job_work=wide(g.job_work, 0.0),
+        job_devices=wide(g.job_devices, 0),
+        job_due_frac=wide(g.job_due_frac, 1.0),
     )

@@ -26,7 +26,13 @@ import numpy as np
 from greendispatch.dispatch.base import JobView, SlotView, sliding_sums
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.errors import InputError
-from greendispatch.opt.classes import WorkGroups, check_feasible, job_slots, work_groups
+from greendispatch.opt.classes import (
+    WorkGroups,
+    check_feasible,
+    job_slots,
+    unservable,
+    work_groups,
+)
 from greendispatch.opt.model import EnergyInputs, Plan, build, coarsen, energy_inputs, extract
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import POOL_KINDS, JobTable
@@ -46,6 +52,7 @@ class OracleResult:
     solve_s: float
     n_cols: int
     n_rows: int
+    excluded: np.ndarray  # job ids left out of the bound: no schedule can serve them
 
 
 def _run_columns(js, n_slots: int) -> int:
@@ -66,18 +73,30 @@ def solve_oracle(
     objective: str = "carbon",
     carbon_weight: float = 1.0,
     block: int | None = None,
+    exclude_unservable: bool = False,
 ) -> OracleResult:
     """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged),
     ``grouped`` (the relaxation for scale) or ``auto`` (exact while it stays small).
     ``block``: slots per LP step (see :func:`~greendispatch.opt.model.coarsen`); by default 1,
-    or for a grouped LP the fewest that keep it within :data:`COLUMN_BUDGET` run columns."""
+    or for a grouped LP the fewest that keep it within :data:`COLUMN_BUDGET` run columns.
+    Jobs no schedule can serve are refused (InputError naming them), or with
+    ``exclude_unservable`` left out of the bound and listed in ``excluded`` (every policy misses
+    them too: e.g. jobs of a real trace submitted too late in the horizon)."""
     n_t, dt = signals.grid.n_slots, signals.grid.dt_h
     t0 = time.perf_counter()
     js = job_slots(jobs, net, n_t, dt)
-    check_feasible(jobs, js, net, dt)
+    excluded = np.zeros(0, dtype=np.int64)
+    if exclude_unservable:
+        bad = np.concatenate(unservable(js))
+        excluded = jobs.job_id[bad]
+        keep = np.ones(len(jobs), dtype=bool)
+        keep[bad] = False
+    else:
+        check_feasible(jobs, js, net, dt)
+        keep = None
     if mode == "auto":
         mode = "exact" if _run_columns(js, n_t) <= EXACT_COLUMN_LIMIT else "grouped"
-    groups = work_groups(js, n_t, mode, dt)
+    groups = work_groups(js, n_t, mode, dt, keep)
     e = energy_inputs(signals, net, battery)
     if block is None:
         block = 1 if mode != "grouped" else max(1, -(-_group_columns(groups) // COLUMN_BUDGET))
@@ -92,7 +111,7 @@ def solve_oracle(
         raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
     plan = extract(model, sol, lp_e)
     return OracleResult(plan.carbon_t, plan, groups, mode, block, build_s, sol.solve_s,
-                        model.lp.n_cols, model.lp.n_rows)  # fmt: skip
+                        model.lp.n_cols, model.lp.n_rows, excluded)  # fmt: skip
 
 
 def _group_columns(groups: WorkGroups) -> int:
