@@ -131,3 +131,23 @@ def test_unservable_jobs_can_be_left_out_of_the_bound(world) -> None:  # noqa: F
     assert res.excluded.tolist() == [1]
     alone = solve_oracle(make_jobs(1, pool=1, devices=1, duration_h=1.0, deadline_h=10.0), sig, net)
     assert res.bound_t == pytest.approx(alone.bound_t)
+
+
+def test_simulate_leaves_unservable_jobs_out_of_the_bound_with_a_note(tmp_path) -> None:
+    from greendispatch.sim.runner import SimulationRequest, prepare, results_document, run_policies
+
+    path = write_yaml(tmp_path / "s.yaml", small_scenario())
+    req = SimulationRequest(scenario=str(path), policies="green-first,oracle", n_jobs=5)
+    sim = prepare(req)
+    sim.jobs = make_jobs(
+        2,
+        pool=1,
+        devices=1,
+        duration_h=np.array([1.0, 3.0]),
+        submit_h=np.array([0.0, 22.5]),  # the second cannot finish before the day ends
+        deadline_h=np.array([10.0, 25.5]),
+    )
+    run_policies(sim, req)
+    doc = results_document(sim, req)
+    assert any("1 job(s) no schedule can serve" in n and n.endswith(": 1") for n in doc["notes"])
+    assert doc["oracle"]["bound_t"] <= doc["policies"]["green-first"]["carbon_t"] + 1e-9

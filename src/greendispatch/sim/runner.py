@@ -140,7 +140,19 @@ def run_policies(
 
             if progress is not None:
                 progress(f"{name}: LP")(0, 1)
-            sim.oracle = solve_oracle(sim.jobs, sim.signals, sim.net, grid_charge=req.grid_charge)
+            sim.oracle = solve_oracle(
+                sim.jobs,
+                sim.signals,
+                sim.net,
+                grid_charge=req.grid_charge,
+                exclude_unservable=True,
+            )
+            if len(sim.oracle.excluded):
+                ids = ", ".join(str(i) for i in sim.oracle.excluded[:10].tolist())
+                sim.notes.append(
+                    f"oracle: {len(sim.oracle.excluded)} job(s) no schedule can serve (no "
+                    f"allowed hub big enough, or a window too short) are outside the bound: {ids}"
+                )
             policy: Any = OraclePolicy(
                 sim.oracle, sim.jobs, sim.net.n_hubs, sim.signals.grid.n_slots
             )
