@@ -174,6 +174,16 @@ def sliding_sums(x: np.ndarray, d: int, L: int) -> np.ndarray:
     return out
 
 
+def marginal_carbon(job: JobView, slot: SlotView) -> np.ndarray:
+    """Per hub and slot: the carbon rate of the job's extra load (kg/h = g/kWh x MW), grid
+    intensity x PUE on the part of its extra IT power that the green surplus cannot cover.
+    Scaled by the job's power at each hub, so hubs with different devices compare fairly."""
+    uncovered = np.maximum(slot.surplus_it_mw, 0.0)  # no surplus: nothing covered
+    np.subtract(job.marginal_mw[:, None], uncovered, out=uncovered)
+    np.maximum(uncovered, 0.0, out=uncovered)
+    return np.multiply(slot.ci_pue, uncovered, out=uncovered)
+
+
 @runtime_checkable
 class Policy(Protocol):
     """Scores each (hub, start offset) candidate of a job; lower is better, inf excluded.

@@ -23,7 +23,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from greendispatch.dispatch.base import JobView, Policy, SlotView, sliding_sums, window_sums
+from greendispatch.dispatch.base import (
+    JobView,
+    Policy,
+    SlotView,
+    marginal_carbon,
+    sliding_sums,
+    window_sums,
+)
 from greendispatch.errors import InputError
 
 _EARLY = 1e-9  # tie-break: among equal scores prefer the earlier start
@@ -117,17 +124,8 @@ class GreenFirst:
         self.carbon_weight = carbon_weight
         self.wait_weight = wait_weight
 
-    def _marginal_carbon(self, job: JobView, slot: SlotView) -> np.ndarray:
-        """Per slot: forecast carbon rate of the job's extra load (kg/h = g/kWh x MW): grid
-        intensity x PUE on the part of its extra IT power that the green surplus cannot cover.
-        Scaled by the job's power at each hub, so hubs with different devices compare fairly."""
-        uncovered = np.maximum(slot.surplus_it_mw, 0.0)  # no surplus: nothing covered
-        np.subtract(job.marginal_mw[:, None], uncovered, out=uncovered)
-        np.maximum(uncovered, 0.0, out=uncovered)
-        return np.multiply(slot.ci_pue, uncovered, out=uncovered)
-
     def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
-        score = self._marginal_carbon(job, slot)
+        score = marginal_carbon(job, slot)
         w = self.carbon_weight
         if w < 1.0:
             cost = slot.price * slot.pue * job.full_mw[:, None]

@@ -27,7 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from greendispatch.errors import InputError
-from greendispatch.sim.network import NetworkArrays, job_hub_masks
+from greendispatch.sim.network import (
+    NetworkArrays,
+    job_hub_masks,
+    job_windows,
+    transfer_h_per_gb,
+)
 from greendispatch.workload.jobs import POOL_KINDS, JobTable
 
 _EPS = 1e-9
@@ -56,15 +61,13 @@ class JobSlots:
 
 def job_slots(jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float) -> JobSlots:
     """The engine's view of each job's window, as arrays (same rounding as the engine)."""
-    release = np.clip(np.ceil(jobs.submit_h / dt_h - _EPS), 0, None).astype(np.int64)
-    d = np.maximum(1, np.ceil(jobs.duration_h / dt_h - _EPS)).astype(np.int64)
-    end = np.minimum(np.floor(jobs.deadline_h / dt_h + _EPS), n_slots).astype(np.int64)
+    release, d, end = job_windows(jobs, n_slots, dt_h)
     mask, viol = job_hub_masks(net, jobs)
     first = np.repeat(release[:, None], net.n_hubs, axis=1)
     if net.region_ids:
-        h_per_gb = 8.0 / (net.bw_gbps * 3600.0)
-        h_per_gb[np.arange(len(net.home_hub)), net.home_hub] = 0.0
-        ready_h = jobs.submit_h[:, None] + jobs.data_gb[:, None] * h_per_gb[jobs.origin]
+        ready_h = (
+            jobs.submit_h[:, None] + jobs.data_gb[:, None] * transfer_h_per_gb(net)[jobs.origin]
+        )
         ready = np.ceil(ready_h / dt_h - _EPS).astype(np.int64)
         first = np.maximum(first, ready)
     return JobSlots(first, end, d, jobs.devices.astype(np.int64), jobs.pool.astype(np.int64),

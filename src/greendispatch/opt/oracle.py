@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from greendispatch.dispatch.base import JobView, SlotView, sliding_sums
+from greendispatch.dispatch.base import JobView, SlotView, marginal_carbon, sliding_sums
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.errors import InputError
 from greendispatch.opt.classes import (
@@ -184,14 +184,8 @@ class PlanFollower:
             room[:, : part.shape[1]] = part
         return np.clip(room / float(self.devices[job.index]), 0.0, 1.0)
 
-    def _carbon(self, job: JobView, slot: SlotView) -> np.ndarray:
-        uncovered = np.maximum(slot.surplus_it_mw, 0.0)
-        np.subtract(job.marginal_mw[:, None], uncovered, out=uncovered)
-        np.maximum(uncovered, 0.0, out=uncovered)
-        return slot.ci_pue * uncovered
-
     def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
-        c = self._carbon(job, slot)
+        c = marginal_carbon(job, slot)
         top = float(np.abs(c).max()) or 1.0
         return (1.0 - self._room(job, slot, slot.width)) + 0.5 * c / top / max(job.d, 1)
 
@@ -247,7 +241,7 @@ class OraclePolicy(PlanFollower):
         job takes, plus a penalty for each slot the plan has no room for, as large as the
         dearest slot's cost: the plan leads, the prices and carbon decide within it."""
         t, w = slot.t, slot.width
-        out = self._carbon(job, slot) * (slot.dt_h / 1000.0)
+        out = marginal_carbon(job, slot) * (slot.dt_h / 1000.0)
         nd = float(self.devices[job.index])
         out += self.prices[:, int(self.pool[job.index]), t : t + w] * nd
         return out + (1.0 - self._room(job, slot, w)) * (float(np.abs(out).max()) or 1.0)

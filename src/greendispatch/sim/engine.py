@@ -23,7 +23,7 @@ from greendispatch.energy.supply import BatteryParams, SupplyResult, serve_load
 from greendispatch.errors import InputError
 from greendispatch.signals.build import Signals
 from greendispatch.signals.forecast import make_forecaster
-from greendispatch.sim.network import NetworkArrays
+from greendispatch.sim.network import NetworkArrays, job_windows, transfer_h_per_gb
 from greendispatch.sim.network import allowed_mask as hubs_allowed
 from greendispatch.workload.jobs import JobTable
 
@@ -163,9 +163,7 @@ def simulate(
     moved = np.zeros(n, dtype=np.float64)
     split: dict[int, np.ndarray] = {}
 
-    release = np.clip(np.ceil(jobs.submit_h / dt - _EPS), 0, None).astype(np.int64)
-    dslots = np.maximum(1, np.ceil(jobs.duration_h / dt - _EPS)).astype(np.int64)
-    dead = np.minimum(np.floor(jobs.deadline_h / dt + _EPS), n_t).astype(np.int64)
+    release, dslots, dead = job_windows(jobs, n_t, dt)
     order = np.lexsort((jobs.submit_h, release))
     bounds = np.searchsorted(release[order], np.arange(n_t + 1))
     rank = np.argsort(np.argsort(net.latency_ms, axis=1), axis=1) if net.region_ids else None
@@ -218,8 +216,7 @@ def simulate(
 
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
     if has_regions:
-        h_per_gb = 8.0 / (net.bw_gbps * 3600.0)
-        h_per_gb[np.arange(len(home_of)), home_of] = 0.0
+        h_per_gb = transfer_h_per_gb(net)
         max_h_per_gb = h_per_gb.max(axis=1).tolist()
     # Per-job scalars as Python lists (much faster to index in the loop than numpy scalars).
     pool_l = jobs.pool.tolist()

@@ -135,3 +135,24 @@ def job_hub_masks(net: NetworkArrays, jobs: JobTable) -> tuple[np.ndarray, np.nd
     inv = inv.reshape(-1)
     mask = masks[inv] & (jobs.devices[:, None] <= net.cap[:, jobs.pool].T)
     return mask, viol[inv]
+
+
+_EPS = 1e-9
+
+
+def job_windows(
+    jobs: JobTable, n_slots: int, dt_h: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per job, in slots: release (first slot boundary at or after submit), slots of work at
+    full devices (at least 1) and deadline (exclusive end, at most ``n_slots``)."""
+    release = np.clip(np.ceil(jobs.submit_h / dt_h - _EPS), 0, None).astype(np.int64)
+    d = np.maximum(1, np.ceil(jobs.duration_h / dt_h - _EPS)).astype(np.int64)
+    end = np.minimum(np.floor(jobs.deadline_h / dt_h + _EPS), n_slots).astype(np.int64)
+    return release, d, end
+
+
+def transfer_h_per_gb(net: NetworkArrays) -> np.ndarray:
+    """Hours to move one GB from each region to each hub (R, H); none to the home hub."""
+    h_per_gb = 8.0 / (net.bw_gbps * 3600.0)
+    h_per_gb[np.arange(len(net.home_hub)), net.home_hub] = 0.0
+    return h_per_gb
