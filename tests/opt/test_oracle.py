@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from greendispatch.dispatch.policies import POLICIES, make_policy
 from greendispatch.errors import InputError
-from greendispatch.opt.oracle import OraclePolicy, solve_oracle
+from greendispatch.opt.oracle import rounding_policy, solve_oracle
 from greendispatch.sim.engine import simulate
 from greendispatch.sim.metrics import run_metrics
 from tests.helpers import DATA_DIR, make_jobs, run_cli, small_scenario, write_yaml
@@ -50,7 +50,7 @@ def roomy_jobs(draw: st.DrawFn):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(jobs=roomy_jobs(), mode=st.sampled_from(["exact", "grouped"]))
+@given(jobs=roomy_jobs(), mode=st.sampled_from(["exact", "grouped", "presence"]))
 def test_bound_is_below_every_policy_and_rounding_is_feasible(world, jobs, mode) -> None:  # noqa: F811
     sig, net = world
     res = solve_oracle(jobs, sig, net, mode=mode)
@@ -60,7 +60,7 @@ def test_bound_is_below_every_policy_and_rounding_is_feasible(world, jobs, mode)
         m = run_metrics(run)
         assert m["deadline_misses"] == 0, name
         assert res.bound_t <= m["carbon_t"] + tol, name
-    rounded = simulate(jobs, sig, net, OraclePolicy(res, jobs, net.n_hubs, sig.grid.n_slots))
+    rounded = simulate(jobs, sig, net, rounding_policy(res, jobs, net.n_hubs, sig.grid.n_slots))
     check_run(rounded)  # the simulator's own checks: capacity, device-hours, windows, energy
     m = run_metrics(rounded)
     assert m["deadline_misses"] == 0

@@ -229,7 +229,7 @@ def build(
     if objective not in ("carbon", "cost", "weighted"):
         raise InputError(f"objective must be carbon, cost or weighted (got {objective!r})")
     lp = LinearProgram()
-    n_h, n_t = e.shape
+    n_t = e.shape[1]
     g_n = groups.n_groups
     slots = np.arange(n_t)
 
@@ -282,7 +282,34 @@ def build(
                 sc[g_i[keep]] / k_scale[k_i[keep]], -np.inf,
                 limit[binding] / k_scale[ck[binding]])  # fmt: skip
 
-    # --- energy per hub-slot
+    # --- energy per hub-slot: the runs' facility load, pue x dt x MW per device
+    run_coef = e.pue[h_i, t_i] * e.dt_h * e.mw_per_device[h_i, k_i] * sc[g_i]
+    has_bat = add_energy(lp, e, (h_i * n_t + t_i, run, run_coef), objective=objective,
+                         carbon_weight=carbon_weight, grid_charge=grid_charge,
+                         energy_cost=energy_cost)  # fmt: skip
+    cap_index = (ch[binding], ck[binding], ct[binding])
+    return DispatchLP(lp, groups, (g_i, h_i, t_i), has_bat, time.perf_counter() - t0, objective,
+                      drop_index, cap_index, k_scale[ck[binding]])  # fmt: skip
+
+
+def add_energy(
+    lp: LinearProgram,
+    e: EnergyInputs,
+    load: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    objective: str = "carbon",
+    carbon_weight: float = 1.0,
+    grid_charge: bool = False,
+    energy_cost: bool = True,
+) -> np.ndarray:
+    """The energy side, per hub and slot: columns ``own``, ``contracted``, ``grid`` and the
+    batteries' ``charge``, ``discharge``, ``soc`` (``grid_charge`` too if allowed); rows
+    ``balance`` (supply = the background load + ``load``), ``own_supply``, ``storage``.
+    ``load``: (hub-slot index h * T + t, column, facility MWh per unit of the column), one
+    entry per nonzero. Returns the hubs with a battery."""
+    n_h, n_t = e.shape
+    slots = np.arange(n_t)
+    load_rows, load_cols, load_mwh = load
     dt = e.dt_h
     hs = n_h * n_t
     grid_cost, con_cost = _costs(e, objective, carbon_weight)
@@ -292,11 +319,9 @@ def build(
     con = lp.add_cols("contracted", hs, 0.0, np.asarray(e.contracted_mwh).ravel(), con_cost)
     grid = lp.add_cols("grid", hs, 0.0, np.inf, grid_cost)
     hub_slot = np.arange(hs)
-    # facility load of the runs: pue x dt x MW per device
-    run_coef = -(e.pue[h_i, t_i] * dt * e.mw_per_device[h_i, k_i] * sc[g_i])
-    b_rows = [hub_slot, hub_slot, hub_slot, h_i * n_t + t_i]
-    b_cols = [own, con, grid, run]
-    b_vals = [np.ones(hs), np.ones(hs), np.ones(hs), run_coef]
+    b_rows = [hub_slot, hub_slot, hub_slot, load_rows]
+    b_cols = [own, con, grid, load_cols]
+    b_vals = [np.ones(hs), np.ones(hs), np.ones(hs), -np.asarray(load_mwh, dtype=np.float64)]
 
     bat = e.battery
     has_bat = np.flatnonzero((bat.e_mwh > 0) & (bat.p_mw > 0))
@@ -339,9 +364,7 @@ def build(
     base = (e.pue * np.asarray(e.base_it_mw) * dt).ravel()
     lp.add_rows("balance", hs, np.concatenate(b_rows), np.concatenate(b_cols),
                 np.concatenate(b_vals), base, base)  # fmt: skip
-    cap_index = (ch[binding], ck[binding], ct[binding])
-    return DispatchLP(lp, groups, (g_i, h_i, t_i), has_bat, time.perf_counter() - t0, objective,
-                      drop_index, cap_index, k_scale[ck[binding]])  # fmt: skip
+    return has_bat
 
 
 def _costs(e: EnergyInputs, objective: str, carbon_weight: float):

@@ -34,6 +34,14 @@ from greendispatch.opt.classes import (
     work_groups,
 )
 from greendispatch.opt.model import EnergyInputs, Plan, build, coarsen, energy_inputs, extract
+from greendispatch.opt.presence import (
+    PresenceClasses,
+    PresencePlan,
+    SharePolicy,
+    build_presence,
+    extract_presence,
+    presence_classes,
+)
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import POOL_KINDS, JobTable
 
@@ -44,8 +52,8 @@ COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved ov
 @dataclass(frozen=True)
 class OracleResult:
     bound_t: float
-    plan: Plan
-    groups: WorkGroups
+    plan: Plan | PresencePlan
+    groups: WorkGroups | PresenceClasses
     mode: str
     block: int  # slots per LP time step (1: the scenario's own slots)
     build_s: float
@@ -53,6 +61,12 @@ class OracleResult:
     n_cols: int
     n_rows: int
     excluded: np.ndarray  # job ids left out of the bound: no schedule can serve them
+
+    @property
+    def n_groups(self) -> int:
+        """Work groups (or, for the presence LP, job classes) of the LP."""
+        g = self.groups
+        return g.n_classes if isinstance(g, PresenceClasses) else g.n_groups
 
 
 def _run_columns(js, n_slots: int) -> int:
@@ -96,8 +110,11 @@ def solve_oracle(
         keep = None
     if mode == "auto":
         mode = "exact" if _run_columns(js, n_t) <= EXACT_COLUMN_LIMIT else "grouped"
-    groups = work_groups(js, n_t, mode, dt, keep)
     e = energy_inputs(signals, net, battery)
+    if mode == "presence":
+        return _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge,
+                               block or 1)  # fmt: skip
+    groups = work_groups(js, n_t, mode, dt, keep)
     if block is None:
         block = 1 if mode != "grouped" else max(1, -(-_group_columns(groups) // COLUMN_BUDGET))
     lp_groups, lp_e = coarsen(groups, e, block)
@@ -112,6 +129,33 @@ def solve_oracle(
     plan = extract(model, sol, lp_e)
     return OracleResult(plan.carbon_t, plan, groups, mode, block, build_s, sol.solve_s,
                         model.lp.n_cols, model.lp.n_rows, excluded)  # fmt: skip
+
+
+def _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge, block):
+    """The presence LP (:mod:`greendispatch.opt.presence`): each job held to its hub shares."""
+    n_t = e.shape[1]
+    cls = presence_classes(js, n_t, block, keep)
+    model = build_presence(cls, e, objective=objective, carbon_weight=carbon_weight,
+                           grid_charge=grid_charge)  # fmt: skip
+    build_s = time.perf_counter() - t0
+    sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
+    if not sol.optimal:
+        if sol.status == "Infeasible":
+            raise InputError(
+                "the jobs cannot all finish inside their windows (capacity is short); "
+                "solve with mode grouped for the jobs and hubs in conflict"
+            )
+        raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
+    plan = extract_presence(model, sol, e)
+    return OracleResult(plan.carbon_t, plan, cls, "presence", 1, build_s, sol.solve_s,
+                        model.lp.n_cols, model.lp.n_rows, excluded)  # fmt: skip
+
+
+def rounding_policy(result: OracleResult, jobs: JobTable, n_hubs: int, n_slots: int):
+    """The policy that rounds the oracle's LP plan into the engine's schedule."""
+    if isinstance(result.plan, PresencePlan):
+        return SharePolicy(result.plan, result.groups.member, jobs)
+    return OraclePolicy(result, jobs, n_hubs, n_slots)
 
 
 def _group_columns(groups: WorkGroups) -> int:

@@ -136,7 +136,7 @@ def run_policies(
         names.insert(0, "baseline")
     for name in names:
         if name == ORACLE:
-            from greendispatch.opt.oracle import OraclePolicy, solve_oracle
+            from greendispatch.opt.oracle import rounding_policy, solve_oracle
 
             if progress is not None:
                 progress(f"{name}: LP")(0, 1)
@@ -153,7 +153,7 @@ def run_policies(
                     f"oracle: {len(sim.oracle.excluded)} job(s) no schedule can serve (no "
                     f"allowed hub big enough, or a window too short) are outside the bound: {ids}"
                 )
-            policy: Any = OraclePolicy(
+            policy: Any = rounding_policy(
                 sim.oracle, sim.jobs, sim.net.n_hubs, sim.signals.grid.n_slots
             )
             forecast = "perfect"  # the oracle has hindsight
@@ -199,7 +199,7 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
             "lp": {
                 "mode": o.mode,
                 "block_slots": o.block,
-                "groups": o.groups.n_groups,
+                "groups": o.n_groups,
                 "columns": o.n_cols,
                 "rows": o.n_rows,
             },
