@@ -151,3 +151,33 @@ def test_simulate_leaves_unservable_jobs_out_of_the_bound_with_a_note(tmp_path) 
     doc = results_document(sim, req)
     assert any("1 job(s) no schedule can serve" in n and n.endswith(": 1") for n in doc["notes"])
     assert doc["oracle"]["bound_t"] <= doc["policies"]["green-first"]["carbon_t"] + 1e-9
+
+
+def test_simulate_picks_the_oracle_lp(tmp_path, capsys, monkeypatch) -> None:
+    path = write_yaml(tmp_path / "s.yaml", small_scenario())
+    bounds = {}
+    for lp in ("exact", "presence", "grouped"):
+        out = tmp_path / lp
+        code, _, err = run_cli(
+            ["simulate", "-s", str(path), "--jobs", "30", "--policy", "baseline,oracle",
+             "--oracle-lp", lp, "--out", str(out), "--no-tables"], capsys, monkeypatch,
+        )  # fmt: skip
+        assert code == 0, err
+        doc = json.loads((out / "results.json").read_text())
+        assert doc["oracle"]["lp"]["mode"] == lp
+        for m in doc["policies"].values():
+            assert doc["oracle"]["bound_t"] <= m["carbon_t"] + 1e-6
+        bounds[lp] = doc["oracle"]["bound_t"]
+    # the grouped LP relaxes the exact one (work may hop hubs); presence relaxes neither way
+    # (pooled pauses, but no hub hopping and contiguous cores): each is a bound
+    assert bounds["grouped"] <= bounds["exact"] + 1e-6
+    code, _, err = run_cli(["simulate", "-s", str(path), "--oracle-lp", "milp"], capsys,
+                           monkeypatch)  # fmt: skip
+    assert code == 2 and "--oracle-lp: expected one of auto, exact, grouped, presence" in err
+
+
+def test_presence_infeasibility_names_the_jobs(world) -> None:  # noqa: F811
+    sig, net = world
+    crowd = make_jobs(3, pool=1, devices=60, duration_h=2.0, submit_h=0.0, deadline_h=2.0)
+    with pytest.raises(InputError, match=r"(?s)cannot all finish.*\(jobs 0, 1, 2\)"):
+        solve_oracle(crowd, sig, net, mode="presence")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -57,3 +60,14 @@ def test_presence_is_a_bound_on_the_per_job_lp(case) -> None:
     assert tight is not None and tight <= per_job * (1 + 1e-6) + 1e-9
     widened = presence_bound(js, e, block=2)
     assert widened is not None and widened <= tight * (1 + 1e-6) + 1e-9
+
+
+def test_a_job_in_one_piece_cannot_pause_in_its_core() -> None:
+    # A 2-slot job of 1 MW in a 3-slot window at 100, 500, 100 g/kWh. Interrupted: slots 0 and
+    # 2 (0.2 t). In one piece it runs in slot 1 whatever it does (latest start 1, earliest end
+    # 2): 0.5 + 0.1 = 0.6 t.
+    e = energy([[100, 500, 100]])
+    js = jobs([0], [3], [2], [1], 1)
+    assert presence_bound(js, e) == pytest.approx(0.2)
+    whole = dataclasses.replace(js, interruptible=np.zeros(1, dtype=bool))
+    assert presence_bound(whole, e) == pytest.approx(0.6)

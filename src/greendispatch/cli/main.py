@@ -156,6 +156,7 @@ def signals_cmd(
 
 
 TRACE_FORMATS = ("alibaba", "gaia", "azure-llm")
+ORACLE_LPS = ("auto", "exact", "grouped", "presence")
 
 
 @app.command("simulate")
@@ -210,6 +211,13 @@ def simulate_cmd(
         bool,
         typer.Option("--grid-charge", help="Batteries also charge from the grid in clean hours."),
     ] = False,
+    oracle_lp: Annotated[
+        str,
+        typer.Option(
+            "--oracle-lp",
+            help="The oracle's LP: auto|exact|grouped|presence (see docs/optimisation.md).",
+        ),
+    ] = "auto",
     data_dir: DataDirOpt = None,
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
@@ -225,6 +233,9 @@ def simulate_cmd(
         raise InputError(f"--carbon-weight must be in [0, 1] (got {carbon_weight})")
     if not 0.0 < utilisation <= 1.0:
         raise InputError(f"--utilisation must be in (0, 1] (got {utilisation})")
+    if oracle_lp not in ORACLE_LPS:
+        choices = ", ".join(ORACLE_LPS)
+        raise InputError(f"--oracle-lp: expected one of {choices} (got {oracle_lp!r})")
     req = SimulationRequest(
         scenario=scenario,
         policies=policy,
@@ -241,6 +252,7 @@ def simulate_cmd(
         out=out,
         write_tables=not no_tables,
         grid_charge=grid_charge,
+        oracle_lp=oracle_lp,
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)

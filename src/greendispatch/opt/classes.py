@@ -43,7 +43,8 @@ SLACK_BANDS_H = (0.0, 2.0, 8.0, 24.0, 72.0)
 @dataclass(frozen=True)
 class JobSlots:
     """Per job, in slots of the scenario grid: release at each hub (n, H), deadline (exclusive
-    end), slots of work, devices, pool kind, allowed hubs (n, H); and the latency flags."""
+    end), slots of work, devices, pool kind, allowed hubs (n, H); the latency flags, and
+    whether it may be interrupted."""
 
     first: np.ndarray
     end: np.ndarray
@@ -52,6 +53,7 @@ class JobSlots:
     pool: np.ndarray
     mask: np.ndarray
     latency_violation: np.ndarray
+    interruptible: np.ndarray | None = None  # (n,) bool; None: treated as interruptible
 
     @property
     def release(self) -> np.ndarray:
@@ -71,7 +73,7 @@ def job_slots(jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float) -> 
         ready = np.ceil(ready_h / dt_h - _EPS).astype(np.int64)
         first = np.maximum(first, ready)
     return JobSlots(first, end, d, jobs.devices.astype(np.int64), jobs.pool.astype(np.int64),
-                    mask, viol)  # fmt: skip
+                    mask, viol, jobs.interruptible.astype(bool))  # fmt: skip
 
 
 def unservable(js: JobSlots) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +268,8 @@ def horizon_groups(
 
 
 def _subset(js: JobSlots, keep: np.ndarray) -> JobSlots:
-    return JobSlots(*(getattr(js, f.name)[keep] for f in dataclasses.fields(js)))
+    parts = (getattr(js, f.name) for f in dataclasses.fields(js))
+    return JobSlots(*(None if a is None else a[keep] for a in parts))
 
 
 def _widen(g: WorkGroups, keep: np.ndarray) -> WorkGroups:

@@ -141,9 +141,26 @@ class LinearProgram:
         x = np.asarray(sol.col_value) if ok else np.zeros(self.n_cols)
         dual = np.asarray(sol.row_dual) if ok and sol.dual_valid else np.zeros(self.n_rows)
         obj = h.getInfo().objective_function_value if ok else float("nan")
-        if ok and not crossover:
-            obj = min(obj, float(h.getDualObjectiveValue()[1]))
+        if ok and not crossover and sol.dual_valid:
+            obj = min(obj, self._dual_objective(a, dual))
         return LPSolution(self, status, ok, float(obj), x, dual, solve_s)
+
+    def _dual_objective(self, a: sp.csc_matrix, y: np.ndarray) -> float:
+        """The dual objective of row duals ``y`` (a lower bound on the optimum whatever ``y``
+        is): each row and column contributes at the bound its multiplier's sign points to; a
+        reduced cost towards an infinite bound is dropped when it is round-off (-inf when
+        not)."""
+        z = self.vector("cost") - a.T @ y
+        total = 0.0
+        for mult, lo, hi in ((y, self.vector("lo"), self.vector("hi")),
+                             (z, self.vector("lb"), self.vector("ub"))):  # fmt: skip
+            bound = np.where(mult > 0, lo, hi)
+            finite = np.isfinite(bound)
+            stray = np.abs(mult[~finite]).max(initial=0.0)
+            if stray > 1e-7 * max(1.0, float(np.abs(mult).max(initial=0.0))):
+                return -np.inf
+            total += float(mult[finite] @ bound[finite])
+        return total
 
 
 def _highs():

@@ -45,7 +45,11 @@ from greendispatch.opt.presence import (
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import POOL_KINDS, JobTable
 
+ORACLE_MODES = ("auto", "exact", "grouped", "presence")
 EXACT_COLUMN_LIMIT = 400_000  # above this many run columns, jobs are grouped (see classes)
+# The presence LP (no hub hopping, any run length) up to this many columns (about a minute or
+# two with HiGHS here), then the grouped LP.
+PRESENCE_COLUMN_LIMIT = 300_000
 COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved over time blocks
 
 
@@ -89,13 +93,17 @@ def solve_oracle(
     block: int | None = None,
     exclude_unservable: bool = False,
 ) -> OracleResult:
-    """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged),
-    ``grouped`` (the relaxation for scale) or ``auto`` (exact while it stays small).
+    """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged, run
+    per slot), ``presence`` (each job held to its hub shares, see
+    :mod:`~greendispatch.opt.presence`), ``grouped`` (the loosest, for scale) or ``auto``
+    (exact while it stays small, then presence, then grouped).
     ``block``: slots per LP step (see :func:`~greendispatch.opt.model.coarsen`); by default 1,
     or for a grouped LP the fewest that keep it within :data:`COLUMN_BUDGET` run columns.
     Jobs no schedule can serve are refused (InputError naming them), or with
     ``exclude_unservable`` left out of the bound and listed in ``excluded`` (every policy misses
     them too: e.g. jobs of a real trace submitted too late in the horizon)."""
+    if mode not in ORACLE_MODES:
+        raise InputError(f"the oracle's LP must be one of {', '.join(ORACLE_MODES)} (got {mode!r})")
     n_t, dt = signals.grid.n_slots, signals.grid.dt_h
     t0 = time.perf_counter()
     js = job_slots(jobs, net, n_t, dt)
@@ -109,11 +117,20 @@ def solve_oracle(
         check_feasible(jobs, js, net, dt)
         keep = None
     if mode == "auto":
-        mode = "exact" if _run_columns(js, n_t) <= EXACT_COLUMN_LIMIT else "grouped"
+        if _run_columns(js, n_t) <= EXACT_COLUMN_LIMIT:
+            mode = "exact"
+        elif _presence_columns(js, net, n_t) <= PRESENCE_COLUMN_LIMIT:
+            mode = "presence"
+        else:
+            mode = "grouped"
     e = energy_inputs(signals, net, battery)
     if mode == "presence":
-        return _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge,
-                               block or 1)  # fmt: skip
+        res = _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge,
+                              block or 1)  # fmt: skip
+        if res is None:  # infeasible: the grouped LP's diagnosis names the jobs and hubs
+            groups = work_groups(js, n_t, "grouped", dt, keep)
+            raise InputError(_explain_infeasible(jobs, js, groups, e, net.hub_ids))
+        return res
     groups = work_groups(js, n_t, mode, dt, keep)
     if block is None:
         block = 1 if mode != "grouped" else max(1, -(-_group_columns(groups) // COLUMN_BUDGET))
@@ -132,7 +149,8 @@ def solve_oracle(
 
 
 def _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge, block):
-    """The presence LP (:mod:`greendispatch.opt.presence`): each job held to its hub shares."""
+    """The presence LP (:mod:`greendispatch.opt.presence`): each job held to its hub shares;
+    None when it is infeasible."""
     n_t = e.shape[1]
     cls = presence_classes(js, n_t, block, keep)
     model = build_presence(cls, e, objective=objective, carbon_weight=carbon_weight,
@@ -141,10 +159,7 @@ def _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_ch
     sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
     if not sol.optimal:
         if sol.status == "Infeasible":
-            raise InputError(
-                "the jobs cannot all finish inside their windows (capacity is short); "
-                "solve with mode grouped for the jobs and hubs in conflict"
-            )
+            return None
         raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
     plan = extract_presence(model, sol, e)
     return OracleResult(plan.carbon_t, plan, cls, "presence", 1, build_s, sol.solve_s,
@@ -156,6 +171,13 @@ def rounding_policy(result: OracleResult, jobs: JobTable, n_hubs: int, n_slots: 
     if isinstance(result.plan, PresencePlan):
         return SharePolicy(result.plan, result.groups.member, jobs)
     return OraclePolicy(result, jobs, n_hubs, n_slots)
+
+
+def _presence_columns(js, net: NetworkArrays, n_slots: int) -> int:
+    """Columns of the presence LP, about: a share per job and allowed hub (an upper estimate:
+    identical jobs share theirs), five per hub, pool kind and slot, and the energy side."""
+    pairs = int((net.cap > 0).sum())
+    return int(js.mask.sum()) + (5 * pairs + 6 * net.n_hubs) * n_slots
 
 
 def _group_columns(groups: WorkGroups) -> int:

@@ -15,6 +15,9 @@ job's load at a hub is almost fixed once the hub is chosen:
   pause ``budget`` not yet used (each share brings ``w - d`` device-slots per device at its
   release) and the ``open_budget`` of the shares still present after the slot (the budget
   must be used by then). The devices running are ``present - pause``, within the capacity.
+  A job that runs in one piece cannot pause between its latest start and its earliest end
+  (its ``core``, one more running total): the pauses of non-interruptible work stay at the
+  edges of its window.
 
 Every schedule of the engine (whole devices, one hub per job, contiguous runs) is a solution,
 so the optimum is a lower bound. It relaxes: fractional shares (a job may be split across
@@ -43,7 +46,8 @@ from greendispatch.opt.model import EnergyInputs, add_energy
 class PresenceClasses:
     """C classes: ``member[j]`` is job j's class (-1: none). Per class: pool kind (C,), hubs it
     may use (C, H) (allowed, with room for its work after the data transfer), presence start
-    at each hub (C, H), deadline (exclusive end, C,), devices and work (device-slots)."""
+    at each hub (C, H), deadline (exclusive end, C,), devices, work (device-slots) and whether
+    its jobs run in one piece."""
 
     member: np.ndarray
     pool: np.ndarray
@@ -52,6 +56,7 @@ class PresenceClasses:
     end: np.ndarray
     devices: np.ndarray
     work: np.ndarray
+    contiguous: np.ndarray  # (C,) bool: not interruptible
 
     @property
     def n_classes(self) -> int:
@@ -72,10 +77,12 @@ def presence_classes(
     first = np.where(mask, (js.first // block) * block, n_slots)
     end = np.minimum(-(-js.end // block) * block, n_slots)
     idx = np.flatnonzero(ok)
+    inter = np.ones(n, dtype=bool) if js.interruptible is None else js.interruptible
     keys = np.concatenate(
-        [js.pool[idx, None], _pack_rows(mask[idx]), first[idx], end[idx, None], js.d[idx, None]],
+        [js.pool[idx, None], _pack_rows(mask[idx]), first[idx], end[idx, None], js.d[idx, None],
+         inter[idx, None]],
         axis=1,
-    )
+    )  # fmt: skip
     _, rep, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inv = inv.reshape(-1)
     member = np.full(n, -1, dtype=np.int64)
@@ -90,6 +97,7 @@ def presence_classes(
         end=end[idx][rep],
         devices=np.bincount(inv, weights=dev, minlength=c_n),
         work=np.bincount(inv, weights=dev * js.d[idx], minlength=c_n),
+        contiguous=~inter[idx][rep],
     )
 
 
@@ -172,8 +180,22 @@ def build_presence(
     closes = ap * n_t + (a_end - 1)  # the budget must be used by the share's last slot
     chain("open_budget_balance", open_budget, [arrive, closes], [share, share], [-beta, beta])
     plus_minus = np.concatenate([np.ones(npt), -np.ones(npt)])
-    lp.add_rows("pause_limit", npt, np.tile(cell, 2), np.concatenate([pause, present]),
-                plus_minus, -np.inf, 0.0)  # fmt: skip
+    # A job in one piece runs in every slot its window allows no way around: from its latest
+    # start (end - d) to its earliest end (first + d). Those devices cannot pause.
+    core_from = a_end - np.rint(per_dev).astype(np.int64)
+    core_to = a_first + np.rint(per_dev).astype(np.int64)
+    has_core = cls.contiguous[ac] & (core_from < core_to)
+    p_rows, p_cols, p_vals = [np.tile(cell, 2)], [np.concatenate([pause, present])], [plus_minus]
+    if has_core.any():
+        core = lp.add_cols("core", npt)
+        sel = np.flatnonzero(has_core)
+        ends = sel[core_to[sel] < n_t]
+        starts, stops = ap[sel] * n_t + core_from[sel], ap[ends] * n_t + core_to[ends]
+        chain("core_balance", core, [starts, stops], [share[sel], share[ends]],
+              [-np.ones(len(sel)), np.ones(len(ends))])  # fmt: skip
+        p_rows.append(cell), p_cols.append(core), p_vals.append(np.ones(npt))
+    lp.add_rows("pause_limit", npt, np.concatenate(p_rows), np.concatenate(p_cols),
+                np.concatenate(p_vals), -np.inf, 0.0)  # fmt: skip
     lp.add_rows("budget_limit", npt, np.tile(cell, 2), np.concatenate([budget, open_budget]),
                 plus_minus, -np.inf, 0.0)  # fmt: skip
     c_h, c_k = np.repeat(ph, n_t), np.repeat(pk, n_t)

@@ -46,6 +46,7 @@ class SimulationRequest:
     out: Path | None = None
     write_tables: bool = True
     grid_charge: bool = False
+    oracle_lp: str = "auto"  # the oracle's LP: auto, exact, grouped or presence
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -146,6 +147,7 @@ def run_policies(
                 sim.net,
                 grid_charge=req.grid_charge,
                 exclude_unservable=True,
+                mode=req.oracle_lp,
             )
             if len(sim.oracle.excluded):
                 ids = ", ".join(str(i) for i in sim.oracle.excluded[:10].tolist())
