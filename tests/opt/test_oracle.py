@@ -181,3 +181,20 @@ def test_presence_infeasibility_names_the_jobs(world) -> None:  # noqa: F811
     crowd = make_jobs(3, pool=1, devices=60, duration_h=2.0, submit_h=0.0, deadline_h=2.0)
     with pytest.raises(InputError, match=r"(?s)cannot all finish.*\(jobs 0, 1, 2\)"):
         solve_oracle(crowd, sig, net, mode="presence")
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(jobs=roomy_jobs(), seg=st.integers(6, 30))
+def test_presence_in_segments_stays_below_the_whole_horizon(world, jobs, seg) -> None:  # noqa: F811
+    sig, net = world
+    whole = solve_oracle(jobs, sig, net, mode="presence")
+    parts = solve_oracle(jobs, sig, net, mode="presence", segment_slots=seg)
+    # within HiGHS's feasibility tolerances (1e-7 per row, on rows of MWh and devices)
+    assert parts.bound_t <= whole.bound_t * (1 + 1e-4) + 1e-9
+    rounded = simulate(jobs, sig, net, rounding_policy(parts, jobs, net.n_hubs, sig.grid.n_slots))
+    check_run(rounded)
+    assert parts.bound_t <= run_metrics(rounded)["carbon_t"] + 1e-6

@@ -18,6 +18,7 @@ Units: devices, MWh per slot, g/kWh (= kg/MWh); the carbon objective is tonnes.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ class EnergyInputs:
     dt_h: float
     contract_price: np.ndarray  # (H,) per MWh
     soc0_mwh: np.ndarray | None = None  # (H,), default the battery's own
+    free_soc0: bool = False  # the first state of charge is the LP's to choose (a relaxation)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -71,6 +73,23 @@ def energy_inputs(signals, net: NetworkArrays, battery: BatteryParams | None = N
         battery=battery if battery is not None else BatteryParams.from_assets(net.assets),
         dt_h=dt,
         contract_price=signals.price_per_mwh.mean(axis=1),
+    )
+
+
+def slice_energy(e: EnergyInputs, a: int, b: int) -> EnergyInputs:
+    """The inputs of slots ``a .. b-1``; after the first slot the batteries start from a state
+    of charge the LP picks (a relaxation: the segments' bounds add up to a bound)."""
+    cut = slice(a, b)
+    return dataclasses.replace(
+        e,
+        ci=e.ci[:, cut],
+        pue=e.pue[:, cut],
+        price=e.price[:, cut],
+        own_mwh=e.own_mwh[:, cut],
+        contracted_mwh=np.asarray(e.contracted_mwh)[:, cut],
+        cap=np.asarray(e.cap)[:, :, cut],
+        base_it_mw=np.asarray(e.base_it_mw)[:, cut],
+        free_soc0=e.free_soc0 or a > 0,
     )
 
 
@@ -344,6 +363,13 @@ def add_energy(
         s_cols = np.concatenate([soc, soc[np.flatnonzero(~first) - 1], charge, discharge])
         s_vals = np.concatenate([np.ones(nb), -np.ones(int((~first).sum())), -eta, 1.0 / eta])
         s_rhs = np.where(first, soc0[bh], 0.0)
+        if e.free_soc0:  # the first slot starts from a state of charge the LP picks
+            init = lp.add_cols("soc_start", len(has_bat), bat.min_soc_mwh[has_bat],
+                               bat.e_mwh[has_bat])  # fmt: skip
+            s_rows = np.concatenate([s_rows, np.flatnonzero(first)])
+            s_cols = np.concatenate([s_cols, init])
+            s_vals = np.concatenate([s_vals, -np.ones(len(has_bat))])
+            s_rhs = np.zeros(nb)
         lp.add_rows("storage", nb, s_rows, s_cols, s_vals, s_rhs, s_rhs)
         own_avail = e.own_mwh.ravel()
         if grid_charge:

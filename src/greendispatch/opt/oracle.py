@@ -33,14 +33,23 @@ from greendispatch.opt.classes import (
     unservable,
     work_groups,
 )
-from greendispatch.opt.model import EnergyInputs, Plan, build, coarsen, energy_inputs, extract
+from greendispatch.opt.model import (
+    EnergyInputs,
+    Plan,
+    build,
+    coarsen,
+    energy_inputs,
+    extract,
+    slice_energy,
+)
 from greendispatch.opt.presence import (
-    PresenceClasses,
     PresencePlan,
     SharePolicy,
+    ShareRows,
     build_presence,
     extract_presence,
     presence_classes,
+    window_segment,
 )
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import POOL_KINDS, JobTable
@@ -50,6 +59,7 @@ EXACT_COLUMN_LIMIT = 400_000  # above this many run columns, jobs are grouped (s
 # The presence LP (no hub hopping, any run length) up to this many columns (about a minute or
 # two with HiGHS here), then the grouped LP.
 PRESENCE_COLUMN_LIMIT = 300_000
+SEGMENT_SLOTS = 28 * 24  # the presence LP over a longer horizon is solved in segments this long
 COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved over time blocks
 
 
@@ -57,7 +67,7 @@ COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved ov
 class OracleResult:
     bound_t: float
     plan: Plan | PresencePlan
-    groups: WorkGroups | PresenceClasses
+    groups: WorkGroups | ShareRows
     mode: str
     block: int  # slots per LP time step (1: the scenario's own slots)
     build_s: float
@@ -70,7 +80,7 @@ class OracleResult:
     def n_groups(self) -> int:
         """Work groups (or, for the presence LP, job classes) of the LP."""
         g = self.groups
-        return g.n_classes if isinstance(g, PresenceClasses) else g.n_groups
+        return g.n_classes if isinstance(g, ShareRows) else g.n_groups
 
 
 def _run_columns(js, n_slots: int) -> int:
@@ -92,6 +102,7 @@ def solve_oracle(
     carbon_weight: float = 1.0,
     block: int | None = None,
     exclude_unservable: bool = False,
+    segment_slots: int = SEGMENT_SLOTS,
 ) -> OracleResult:
     """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged, run
     per slot), ``presence`` (each job held to its hub shares, see
@@ -101,7 +112,8 @@ def solve_oracle(
     or for a grouped LP the fewest that keep it within :data:`COLUMN_BUDGET` run columns.
     Jobs no schedule can serve are refused (InputError naming them), or with
     ``exclude_unservable`` left out of the bound and listed in ``excluded`` (every policy misses
-    them too: e.g. jobs of a real trace submitted too late in the horizon)."""
+    them too: e.g. jobs of a real trace submitted too late in the horizon). ``segment_slots``:
+    the presence LP's segment length over a long horizon."""
     if mode not in ORACLE_MODES:
         raise InputError(f"the oracle's LP must be one of {', '.join(ORACLE_MODES)} (got {mode!r})")
     n_t, dt = signals.grid.n_slots, signals.grid.dt_h
@@ -126,7 +138,7 @@ def solve_oracle(
     e = energy_inputs(signals, net, battery)
     if mode == "presence":
         res = _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge,
-                              block or 1)  # fmt: skip
+                              block or 1, segment_slots)  # fmt: skip
         if res is None:  # infeasible: the grouped LP's diagnosis names the jobs and hubs
             groups = work_groups(js, n_t, "grouped", dt, keep)
             raise InputError(_explain_infeasible(jobs, js, groups, e, net.hub_ids))
@@ -148,22 +160,56 @@ def solve_oracle(
                         model.lp.n_cols, model.lp.n_rows, excluded)  # fmt: skip
 
 
-def _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge, block):
+def _solve_presence(
+    js, e, keep, t0, excluded, objective, carbon_weight, grid_charge, block, segment_slots
+):
     """The presence LP (:mod:`greendispatch.opt.presence`): each job held to its hub shares;
-    None when it is infeasible."""
-    n_t = e.shape[1]
-    cls = presence_classes(js, n_t, block, keep)
-    model = build_presence(cls, e, objective=objective, carbon_weight=carbon_weight,
-                           grid_charge=grid_charge)  # fmt: skip
-    build_s = time.perf_counter() - t0
-    sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
-    if not sol.optimal:
-        if sol.status == "Infeasible":
-            return None
-        raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
-    plan = extract_presence(model, sol, e)
-    return OracleResult(plan.carbon_t, plan, cls, "presence", 1, build_s, sol.solve_s,
-                        model.lp.n_cols, model.lp.n_rows, excluded)  # fmt: skip
+    None when it is infeasible. A horizon longer than ``segment_slots`` is solved as segments
+    of that length, whose bounds add up to a bound (see :func:`window_segment`)."""
+    n, n_t = len(js.end), e.shape[1]
+    alive = np.ones(n, dtype=bool) if keep is None else keep
+    seg_len = n_t if n_t <= segment_slots * 1.5 else segment_slots
+    member = np.full(n, -1, dtype=np.int64)
+    plans, share_rows, offset = [], [], 0
+    n_cols = n_rows = 0
+    build_s, solve_s = time.perf_counter() - t0, 0.0
+    for a in range(0, n_t, seg_len):
+        b = min(n_t, a + seg_len)
+        if n_t - b < seg_len // 2:  # no short last segment
+            b = n_t
+        t1 = time.perf_counter()
+        seg, idx = window_segment(js, a, b)
+        live = alive[idx]
+        seg_e = slice_energy(e, a, b)
+        cls = presence_classes(seg, b - a, block, live)
+        model = build_presence(cls, seg_e, objective=objective, carbon_weight=carbon_weight,
+                               grid_charge=grid_charge)  # fmt: skip
+        build_s += time.perf_counter() - t1
+        sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
+        solve_s += sol.solve_s
+        if not sol.optimal:
+            if sol.status == "Infeasible":
+                return None
+            raise InputError(f"the oracle LP was not solved: HiGHS status {sol.status}")
+        plans.append(extract_presence(model, sol, seg_e))
+        n_cols, n_rows = n_cols + model.lp.n_cols, n_rows + model.lp.n_rows
+        own = (js.release[idx] >= a) & (cls.member >= 0)  # released here: rounded from here
+        member[idx[own]] = offset + cls.member[own]
+        share_rows.append(plans[-1].shares)
+        offset += cls.n_classes
+        if b == n_t:
+            break
+    plan = PresencePlan(
+        shares=np.concatenate(share_rows),
+        running=np.concatenate([p.running for p in plans], axis=2),
+        capacity_price=np.concatenate([p.capacity_price for p in plans], axis=2),
+        charge_mwh=np.concatenate([p.charge_mwh for p in plans], axis=1),
+        discharge_mwh=np.concatenate([p.discharge_mwh for p in plans], axis=1),
+        carbon_t=float(sum(p.carbon_t for p in plans)),
+    )
+    rows = ShareRows(member, offset)
+    return OracleResult(plan.carbon_t, plan, rows, "presence", 1, build_s, solve_s, n_cols,
+                        n_rows, excluded)  # fmt: skip
 
 
 def rounding_policy(result: OracleResult, jobs: JobTable, n_hubs: int, n_slots: int):

@@ -101,6 +101,14 @@ def presence_classes(
     )
 
 
+@dataclass(frozen=True)
+class ShareRows:
+    """The row of a plan's shares each job follows (-1: none), over every segment solved."""
+
+    member: np.ndarray
+    n_classes: int
+
+
 @dataclass
 class PresenceLP:
     lp: LinearProgram
@@ -299,3 +307,33 @@ class SharePolicy:
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
         return self.plan.charge_mwh, self.plan.discharge_mwh
+
+
+def window_segment(js: JobSlots, a: int, b: int) -> tuple[JobSlots, np.ndarray]:
+    """The jobs' windows seen from the slots ``a .. b-1`` alone: for :func:`solve_segments`.
+
+    A job whose window crosses the segment's edges must still run here at least the slots its
+    window outside cannot hold (``d`` less the slots outside, at the hub with most outside:
+    less than it may, so a relaxation), and may be interrupted there (a relaxation too). Returns
+    the segment's jobs (slots relative to ``a``) and their indices in ``js``."""
+    open_ = np.where(js.mask, js.first, np.iinfo(np.int64).max).min(axis=1)
+    idx = np.flatnonzero((open_ < b) & (js.end > a) & js.mask.any(axis=1))
+    first, end = js.first[idx], js.end[idx]
+    outside = np.maximum(a - first, 0) + np.maximum(end - b, 0)[:, None]
+    worst = np.where(js.mask[idx], outside, 0).max(axis=1)
+    d = js.d[idx] - worst
+    keep = d > 0
+    idx, d = idx[keep], d[keep]
+    crosses = (np.where(js.mask[idx], js.first[idx], b).min(axis=1) < a) | (js.end[idx] > b)
+    inter = np.ones(len(js.d), dtype=bool) if js.interruptible is None else js.interruptible
+    seg = JobSlots(
+        first=np.clip(js.first[idx], a, b) - a,
+        end=np.minimum(js.end[idx], b) - a,
+        d=d,
+        devices=js.devices[idx],
+        pool=js.pool[idx],
+        mask=js.mask[idx],
+        latency_violation=js.latency_violation[idx],
+        interruptible=inter[idx] | crosses,
+    )
+    return seg, idx
