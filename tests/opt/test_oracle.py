@@ -192,7 +192,15 @@ def test_presence_infeasibility_names_the_jobs(world) -> None:  # noqa: F811
 def test_presence_in_segments_stays_below_the_whole_horizon(world, jobs, seg) -> None:  # noqa: F811
     sig, net = world
     whole = solve_oracle(jobs, sig, net, mode="presence")
-    parts = solve_oracle(jobs, sig, net, mode="presence", segment_slots=seg)
+    told: list[tuple[int, int]] = []
+    parts = solve_oracle(jobs, sig, net, mode="presence", segment_slots=seg,
+                         progress=lambda done, total: told.append((done, total)))  # fmt: skip
+    n_seg = told[-1][1]
+    assert told == [(k, n_seg) for k in range(1, n_seg + 1)]
+    if 1.5 * seg < 72:  # the 72-slot horizon in segments of seg slots (a short last one joins)
+        assert 72 // seg <= n_seg <= 72 // seg + 1
+    else:
+        assert n_seg == 1
     # within HiGHS's feasibility tolerances (1e-7 per row, on rows of MWh and devices)
     assert parts.bound_t <= whole.bound_t * (1 + 1e-4) + 1e-9
     rounded = simulate(jobs, sig, net, rounding_policy(parts, jobs, net.n_hubs, sig.grid.n_slots))

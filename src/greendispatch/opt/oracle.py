@@ -19,6 +19,7 @@ this heuristic serves every size with one code path.)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +104,7 @@ def solve_oracle(
     block: int | None = None,
     exclude_unservable: bool = False,
     segment_slots: int = SEGMENT_SLOTS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OracleResult:
     """The LP bound over the whole horizon. ``mode``: ``exact`` (identical jobs merged, run
     per slot), ``presence`` (each job held to its hub shares, see
@@ -113,7 +115,8 @@ def solve_oracle(
     Jobs no schedule can serve are refused (InputError naming them), or with
     ``exclude_unservable`` left out of the bound and listed in ``excluded`` (every policy misses
     them too: e.g. jobs of a real trace submitted too late in the horizon). ``segment_slots``:
-    the presence LP's segment length over a long horizon."""
+    the presence LP's segment length over a long horizon; ``progress(done, total)`` is told
+    of each segment solved."""
     if mode not in ORACLE_MODES:
         raise InputError(f"the oracle's LP must be one of {', '.join(ORACLE_MODES)} (got {mode!r})")
     n_t, dt = signals.grid.n_slots, signals.grid.dt_h
@@ -138,7 +141,7 @@ def solve_oracle(
     e = energy_inputs(signals, net, battery)
     if mode == "presence":
         res = _solve_presence(js, e, keep, t0, excluded, objective, carbon_weight, grid_charge,
-                              block or 1, segment_slots)  # fmt: skip
+                              block or 1, segment_slots, progress)  # fmt: skip
         if res is None:  # infeasible: the grouped LP's diagnosis names the jobs and hubs
             groups = work_groups(js, n_t, "grouped", dt, keep)
             raise InputError(_explain_infeasible(jobs, js, groups, e, net.hub_ids))
@@ -161,7 +164,17 @@ def solve_oracle(
 
 
 def _solve_presence(
-    js, e, keep, t0, excluded, objective, carbon_weight, grid_charge, block, segment_slots
+    js,
+    e,
+    keep,
+    t0,
+    excluded,
+    objective,
+    carbon_weight,
+    grid_charge,
+    block,
+    segment_slots,
+    progress=None,
 ):
     """The presence LP (:mod:`greendispatch.opt.presence`): each job held to its hub shares;
     None when it is infeasible. A horizon longer than ``segment_slots`` is solved as segments
@@ -173,10 +186,11 @@ def _solve_presence(
     plans, share_rows, offset = [], [], 0
     n_cols = n_rows = 0
     build_s, solve_s = time.perf_counter() - t0, 0.0
-    for a in range(0, n_t, seg_len):
-        b = min(n_t, a + seg_len)
-        if n_t - b < seg_len // 2:  # no short last segment
-            b = n_t
+    starts = list(range(0, n_t, seg_len))
+    if len(starts) > 1 and n_t - starts[-1] < seg_len // 2:  # no short last segment
+        starts.pop()
+    for k, a in enumerate(starts):
+        b = starts[k + 1] if k + 1 < len(starts) else n_t
         t1 = time.perf_counter()
         seg, idx = window_segment(js, a, b)
         live = alive[idx]
@@ -197,8 +211,8 @@ def _solve_presence(
         member[idx[own]] = offset + cls.member[own]
         share_rows.append(plans[-1].shares)
         offset += cls.n_classes
-        if b == n_t:
-            break
+        if progress is not None:
+            progress(k + 1, len(starts))
     plan = PresencePlan(
         shares=np.concatenate(share_rows),
         running=np.concatenate([p.running for p in plans], axis=2),

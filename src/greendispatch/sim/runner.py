@@ -139,8 +139,9 @@ def run_policies(
         if name == ORACLE:
             from greendispatch.opt.oracle import rounding_policy, solve_oracle
 
-            if progress is not None:
-                progress(f"{name}: LP")(0, 1)
+            lp_progress = progress(f"{name}: LP") if progress is not None else None
+            if lp_progress is not None:
+                lp_progress(0, 1)
             sim.oracle = solve_oracle(
                 sim.jobs,
                 sim.signals,
@@ -148,6 +149,7 @@ def run_policies(
                 grid_charge=req.grid_charge,
                 exclude_unservable=True,
                 mode=req.oracle_lp,
+                progress=lp_progress,
             )
             if len(sim.oracle.excluded):
                 ids = ", ".join(str(i) for i in sim.oracle.excluded[:10].tolist())
