@@ -342,7 +342,7 @@ def _run_simulation(req, *, quiet: bool, before=None):
 
             def factory(name: str):
                 tasks[name] = bar.add_task(name, total=sim.signals.grid.n_slots)
-                return lambda done, total: bar.update(tasks[name], completed=done)
+                return lambda done, total: bar.update(tasks[name], completed=done, total=total)
 
             run_policies(sim, req, progress=factory)
     doc = results_document(sim, req)
