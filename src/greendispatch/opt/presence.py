@@ -270,9 +270,10 @@ def extract_presence(model: PresenceLP, sol: LPSolution, e: EnergyInputs) -> Pre
 
 class SharePolicy:
     """The rounded presence plan: each job goes where its class's shares have room left (one
-    hub, whole devices, the engine's own checks), and within that by marginal carbon on the
-    actual signals plus the LP's price of the capacity it takes; the batteries follow the
-    plan."""
+    hub, whole devices, the engine's own checks), in the slots where the plan's devices running
+    at that hub have room left (the pauses then fall where the LP put them), and within that by
+    marginal carbon on the actual signals plus the LP's price of the capacity it takes; the
+    batteries follow the plan. Each missing share of room costs as much as the dearest slot."""
 
     name = "oracle"
 
@@ -282,6 +283,7 @@ class SharePolicy:
         self.member = member
         self.devices = jobs.devices.astype(np.float64)
         self.pool = jobs.pool
+        self.run_left = plan.running.astype(np.float64)  # (H, K, T) the plan's devices left
 
     def _room(self, j: int) -> np.ndarray:
         g = int(self.member[j])
@@ -295,7 +297,12 @@ class SharePolicy:
         price = self.plan.capacity_price[:, int(self.pool[job.index]), t : t + w]
         out[:, : price.shape[1]] += price * self.devices[job.index]
         room = self._room(job.index)[:, None]
-        return out + (1.0 - room) * (float(np.abs(out).max()) or 1.0)
+        top = float(np.abs(out).max()) or 1.0
+        nd = self.devices[job.index]
+        left = self.run_left[:, int(self.pool[job.index]), t : t + w]
+        busy = np.ones_like(out)
+        busy[:, : left.shape[1]] = 1.0 - np.clip(left / nd, 0.0, 1.0)
+        return out + (1.0 - room + busy) * top
 
     def scores(self, job, slot) -> np.ndarray:
         return sliding_sums(self.slot_scores(job, slot), job.d, job.L)
@@ -304,6 +311,7 @@ class SharePolicy:
         g = int(self.member[j])
         if g >= 0:
             self.remaining[g, h] -= self.devices[j]
+        self.run_left[h, int(self.pool[j]), slots] -= self.devices[j]
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
         return self.plan.charge_mwh, self.plan.discharge_mwh
