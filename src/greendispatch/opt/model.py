@@ -429,27 +429,35 @@ class Plan:
     solve_s: float
 
 
+def energy_flows(sol: LPSolution, battery_hubs: np.ndarray, e: EnergyInputs) -> dict:
+    """The energy columns of :func:`add_energy` as (H, T) arrays of MWh (solver round-off
+    below 0 cut): ``grid``, ``own``, ``contracted``, ``charge``, ``discharge``,
+    ``grid_charge`` and ``soc`` (zero at hubs without a battery)."""
+    n_h, n_t = e.shape
+    out = {}
+    for name in ("grid", "own", "contracted"):
+        out[name] = np.maximum(sol.col(name).reshape(n_h, n_t), 0.0)
+    nb = len(battery_hubs)
+    for name in ("charge", "discharge", "grid_charge", "soc"):
+        out[name] = np.zeros((n_h, n_t))
+        if nb and name in sol.lp.cols:
+            out[name][battery_hubs] = np.maximum(sol.col(name).reshape(nb, n_t), 0.0)
+    return out
+
+
+def grid_carbon_t(flows: dict, e: EnergyInputs) -> float:
+    """Location-based carbon of the grid energy taken (for load and for charging), t."""
+    return float(((flows["grid"] + flows["grid_charge"]) * e.ci).sum() / 1000.0)
+
+
 def extract(model: DispatchLP, sol: LPSolution, e: EnergyInputs) -> Plan:
     n_h, n_t = e.shape
     g_i, h_i, t_i = model.run_index
     x = sol.col("run") * model.groups.scale[g_i]
     keep = x > 1e-9
-    flows = {}
-    for name in ("grid", "own", "contracted"):
-        flows[name] = np.maximum(sol.col(name).reshape(n_h, n_t), 0.0)  # solver round-off
-    charge = np.zeros((n_h, n_t))
-    discharge = np.zeros((n_h, n_t))
-    gin = np.zeros((n_h, n_t))
-    soc = np.zeros((n_h, n_t))
-    if len(model.battery_hubs):
-        soc[model.battery_hubs] = sol.col("soc").reshape(len(model.battery_hubs), n_t)
-        np.maximum(soc, 0.0, out=soc)
-        nb = len(model.battery_hubs)
-        charge[model.battery_hubs] = np.maximum(sol.col("charge").reshape(nb, n_t), 0.0)
-        discharge[model.battery_hubs] = np.maximum(sol.col("discharge").reshape(nb, n_t), 0.0)
-        if "grid_charge" in model.lp.cols:
-            gin[model.battery_hubs] = np.maximum(sol.col("grid_charge").reshape(nb, n_t), 0.0)
-    carbon = float(((flows["grid"] + gin) * e.ci).sum() / 1000.0)
+    flows = energy_flows(sol, model.battery_hubs, e)
+    charge, discharge, gin, soc = (flows[k] for k in ("charge", "discharge", "grid_charge", "soc"))
+    carbon = grid_carbon_t(flows, e)
     price = np.zeros((n_h, e.cap.shape[1], n_t), dtype=np.float32)
     ch, ck, ct = model.capacity_index
     price[ch, ck, ct] = np.abs(sol.dual("capacity")) / model.capacity_unit

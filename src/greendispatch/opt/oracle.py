@@ -34,6 +34,7 @@ from greendispatch.opt.classes import (
     unservable,
     work_groups,
 )
+from greendispatch.opt.lp import LPSolution
 from greendispatch.opt.model import (
     EnergyInputs,
     Plan,
@@ -61,6 +62,7 @@ EXACT_COLUMN_LIMIT = 400_000  # above this many run columns, jobs are grouped (s
 # two with HiGHS here), then the grouped LP.
 PRESENCE_COLUMN_LIMIT = 300_000
 SEGMENT_SLOTS = 28 * 24  # the presence LP over a longer horizon is solved in segments this long
+IPM_COLUMNS = 20_000  # LPs with more columns are solved by the interior point method
 COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved over time blocks
 
 
@@ -153,7 +155,7 @@ def solve_oracle(
     model = build(lp_groups, lp_e, objective=objective, carbon_weight=carbon_weight,
                   grid_charge=grid_charge)  # fmt: skip
     build_s = time.perf_counter() - t0
-    sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
+    sol = _solve(model.lp)
     if not sol.optimal:
         if sol.status == "Infeasible":
             raise InputError(_explain_infeasible(jobs, js, lp_groups, lp_e, net.hub_ids))
@@ -161,6 +163,11 @@ def solve_oracle(
     plan = extract(model, sol, lp_e)
     return OracleResult(plan.carbon_t, plan, groups, mode, block, build_s, sol.solve_s,
                         model.lp.n_cols, model.lp.n_rows, excluded)  # fmt: skip
+
+
+def _solve(lp) -> LPSolution:
+    """HiGHS's interior point for a large LP (simplex is far slower there), else its choice."""
+    return lp.solve(method="ipm" if lp.n_cols > IPM_COLUMNS else "choose")
 
 
 def _solve_presence(
@@ -199,7 +206,7 @@ def _solve_presence(
         model = build_presence(cls, seg_e, objective=objective, carbon_weight=carbon_weight,
                                grid_charge=grid_charge)  # fmt: skip
         build_s += time.perf_counter() - t1
-        sol = model.lp.solve(method="ipm" if model.lp.n_cols > 20_000 else "choose")
+        sol = _solve(model.lp)
         solve_s += sol.solve_s
         if not sol.optimal:
             if sol.status == "Infeasible":

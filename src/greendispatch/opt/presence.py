@@ -39,7 +39,7 @@ import numpy as np
 from greendispatch.dispatch.base import marginal_carbon, sliding_sums
 from greendispatch.opt.classes import JobSlots, _pack_rows
 from greendispatch.opt.lp import LinearProgram, LPSolution
-from greendispatch.opt.model import EnergyInputs, add_energy
+from greendispatch.opt.model import EnergyInputs, add_energy, energy_flows, grid_carbon_t
 
 
 @dataclass(frozen=True)
@@ -253,19 +253,9 @@ def extract_presence(model: PresenceLP, sol: LPSolution, e: EnergyInputs) -> Pre
     run[ph, pk] = running(model, sol, n_t)
     price = np.zeros((n_h, n_k, n_t), dtype=np.float32)
     price[ph, pk] = np.abs(sol.dual("capacity")).reshape(len(ph), n_t) / model.unit[pk][:, None]
-    charge = np.zeros((n_h, n_t))
-    discharge = np.zeros((n_h, n_t))
-    if len(model.battery_hubs):
-        nb = len(model.battery_hubs)
-        charge[model.battery_hubs] = np.maximum(sol.col("charge").reshape(nb, n_t), 0.0)
-        discharge[model.battery_hubs] = np.maximum(sol.col("discharge").reshape(nb, n_t), 0.0)
-    grid = np.maximum(sol.col("grid").reshape(n_h, n_t), 0.0)
-    gin = np.zeros((n_h, n_t))
-    if "grid_charge" in model.lp.cols and len(model.battery_hubs):
-        nb = len(model.battery_hubs)
-        gin[model.battery_hubs] = np.maximum(sol.col("grid_charge").reshape(nb, n_t), 0.0)
-    carbon = float(((grid + gin) * e.ci).sum() / 1000.0)
-    return PresencePlan(shares, run, price, charge, discharge, carbon)
+    flows = energy_flows(sol, model.battery_hubs, e)
+    return PresencePlan(shares, run, price, flows["charge"], flows["discharge"],
+                        grid_carbon_t(flows, e))  # fmt: skip
 
 
 class SharePolicy:
@@ -318,21 +308,21 @@ class SharePolicy:
 
 
 def window_segment(js: JobSlots, a: int, b: int) -> tuple[JobSlots, np.ndarray]:
-    """The jobs' windows seen from the slots ``a .. b-1`` alone: for :func:`solve_segments`.
+    """The jobs' windows seen from the slots ``a .. b-1`` alone (the oracle's segments).
 
     A job whose window crosses the segment's edges must still run here at least the slots its
     window outside cannot hold (``d`` less the slots outside, at the hub with most outside:
     less than it may, so a relaxation), and may be interrupted there (a relaxation too). Returns
     the segment's jobs (slots relative to ``a``) and their indices in ``js``."""
-    open_ = np.where(js.mask, js.first, np.iinfo(np.int64).max).min(axis=1)
-    idx = np.flatnonzero((open_ < b) & (js.end > a) & js.mask.any(axis=1))
+    release = js.release  # max int64 for a job with no allowed hub
+    idx = np.flatnonzero((release < b) & (js.end > a))
     first, end = js.first[idx], js.end[idx]
     outside = np.maximum(a - first, 0) + np.maximum(end - b, 0)[:, None]
     worst = np.where(js.mask[idx], outside, 0).max(axis=1)
     d = js.d[idx] - worst
     keep = d > 0
     idx, d = idx[keep], d[keep]
-    crosses = (np.where(js.mask[idx], js.first[idx], b).min(axis=1) < a) | (js.end[idx] > b)
+    crosses = (release[idx] < a) | (js.end[idx] > b)
     inter = np.ones(len(js.d), dtype=bool) if js.interruptible is None else js.interruptible
     seg = JobSlots(
         first=np.clip(js.first[idx], a, b) - a,
