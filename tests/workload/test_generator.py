@@ -104,6 +104,28 @@ def test_deadlines_slack_and_latency(jobs100k: JobTable, china: Scenario):
     assert np.all(np.diff(j.submit_h) >= 0) and np.array_equal(j.job_id, np.arange(len(j)))
 
 
+def test_no_arrival_burst_at_the_horizon_end(jobs100k: JobTable, china: Scenario):
+    """Jobs that would end after the horizon are spread over the days they fit on, keeping
+    their hour of day: a year's work arriving per day stays within 2.5x the median (moving
+    them all to their latest day gave 12x on day 333)."""
+    j = jobs100k
+    day = (j.submit_h // 24).astype(int)
+    per_day = np.bincount(day, weights=j.devices * j.duration_h, minlength=china.time.days)
+    pool = np.array([POOL_KINDS.index(KIND_POOL[k]) for k in JOB_KINDS])[j.kind]
+    for p in np.unique(pool):  # per pool kind: cores and accelerators do not add up
+        m = pool == p
+        w = np.bincount(day[m], weights=(j.devices * j.duration_h)[m], minlength=china.time.days)
+        assert w.max() <= 2.5 * np.median(w), POOL_KINDS[p]
+    # the last month still gets work, less of it as fewer long jobs fit
+    assert per_day[-30:].sum() > 0 and per_day[-30:].mean() < per_day[:-30].mean()
+    # late jobs keep their local hour of arrival: the hour-of-day pattern is the same late or not
+    long = j.duration_h > 24 * 20
+    hours = np.bincount((j.submit_h[long] % 24).astype(int), minlength=24) / long.sum()
+    early = long & (j.deadline_h < 300 * 24)
+    hours_early = np.bincount((j.submit_h[early] % 24).astype(int), minlength=24) / early.sum()
+    assert np.abs(hours - hours_early).max() < 0.03
+
+
 def test_interruptible_checkpoints_data_and_tenants(jobs100k: JobTable):
     j = jobs100k
     train = j.kind == JOB_KINDS.index(JobKind.TRAINING)
