@@ -1,4 +1,5 @@
-"""The engine's helpers on hand-worked inputs: forecast repeat, trimming split slots, views."""
+"""The engine's helpers on hand-worked inputs: forecasts past their horizon, trimming
+split slots, views."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from greendispatch.sim.network import network_arrays
 from tests.helpers import small_scenario
 
 
-def test_forecasts_beyond_the_horizon_repeat_the_last_forecast_day() -> None:
+def _five_days():
     d = small_scenario()
     d["time"]["days"] = 5
     loaded = parse_scenario(yaml.safe_dump(d), "<five days>")
-    sig, net = build_signals(loaded), network_arrays(loaded.scenario)
+    return build_signals(loaded), network_arrays(loaded.scenario)
+
+
+def test_forecasts_beyond_the_horizon_repeat_the_last_forecast_day_on_day_one() -> None:
+    sig, net = _five_days()
     n_t, dt = sig.grid.n_slots, sig.grid.dt_h
     booked = np.zeros((net.n_hubs, n_t))
     view = _Forecasts(sig, net, "perfect", 0).slot_view(0, n_t, dt, booked)
@@ -32,6 +37,37 @@ def test_forecasts_beyond_the_horizon_repeat_the_last_forecast_day() -> None:
     before = view.surplus_it_mw[0, 5]
     part.surplus_it_mw[0, 5] -= 1.0
     assert view.surplus_it_mw[0, 5] == before - 1.0
+
+
+def test_forecasts_beyond_the_horizon_replay_the_days_observed() -> None:
+    # At slot 53 (day 2, 05:00) two whole days were observed: beyond the 48 h forecast they
+    # replay in order, hour of day kept (day 3 is day 1 again, day 4 day 0), price too.
+    sig, net = _five_days()
+    dt, t = sig.grid.dt_h, 53
+    booked = np.zeros((net.n_hubs, 120 - t))
+    view = _Forecasts(sig, net, "perfect", 0).slot_view(t, 120 - t, dt, booked)
+    np.testing.assert_array_equal(view.ci[:, :48], sig.ci_g_per_kwh[:, t : t + 48])
+    for s in (101, 119):  # day 4, 05:00 and 23:00: day 0's
+        np.testing.assert_allclose(view.ci[:, s - t], sig.ci_g_per_kwh[:, s - 96])
+        np.testing.assert_allclose(view.price[:, s - t], sig.price_per_mwh[:, s - 96])
+    pue = np.maximum(sig.pue, 1.0)
+    np.testing.assert_allclose(view.ci_pue[:, 50], sig.ci_g_per_kwh[:, 7] * pue[:, 7])  # slot 103
+
+
+def test_the_load_booked_now_is_expected_to_persist() -> None:
+    # Jobs ending are expected to be replaced: the surplus a policy sees is the green supply
+    # less the larger of the load booked for that slot and the load booked now.
+    sig, net = _five_days()
+    dt = sig.grid.dt_h
+    booked = np.zeros((net.n_hubs, 10))
+    booked[:, :3] = 2.0
+    booked[:, 5] = 3.0
+    view = _Forecasts(sig, net, "perfect", 0).slot_view(0, 10, dt, booked)
+    pue = np.maximum(sig.pue, 1.0)
+    green = sig.wind_pu * net.wind_mw[:, None] + sig.solar_pu * net.solar_mw[:, None]
+    green_it = (green + net.contracted_mw[:, None])[:, :10] / pue[:, :10]
+    load = np.array([2, 2, 2, 2, 2, 3, 2, 2, 2, 2], dtype=float)
+    np.testing.assert_allclose(view.surplus_it_mw, green_it - load)
 
 
 def test_trim_drops_the_dearest_edge_slots_and_whole_pieces() -> None:

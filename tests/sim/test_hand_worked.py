@@ -204,3 +204,17 @@ def test_green_first_is_not_put_off_by_load_already_booked() -> None:
     # All four fit at A in hour 0: same intensity every hour, so no job waits.
     assert run.placements.start.tolist() == [0, 0, 0, 0]
     assert run_metrics(run)["wait_mean_h"] == 0.0
+
+
+def test_mpc_chooses_a_long_jobs_hub_by_its_whole_run() -> None:
+    # A 12 h job, no slack, and a 4 h mpc horizon. Inside the horizon A is cleaner (100 against
+    # 200 g/kWh), after it B is (100 against 500): 4 x 100 + 8 x 500 = 4.4 t at A, 4 x 200 +
+    # 8 x 100 = 1.6 t at B. Pricing the work past the horizon per hub puts the job at B.
+    from greendispatch.dispatch.mpc import MPC
+
+    ci = [[100] * 4 + [500] * 8, [200] * 4 + [100] * 8]
+    _, sig, net = tiny(12, ci_g_per_kwh=ci)
+    jobs = make_jobs(1, duration_h=12.0, deadline_h=12.0)
+    run = simulate(jobs, sig, net, MPC(horizon_h=4.0))
+    assert run.placements.hub[0] == 1 and run.placements.start[0] == 0
+    assert run_metrics(run)["carbon_t"] == pytest.approx(1.6, rel=1e-9)

@@ -4,8 +4,10 @@ Every scheduling cycle (each slot where jobs arrive) it solves the dispatch LP o
 :mod:`greendispatch.opt.model` over the forecast horizon (48 h by default) for the jobs that
 just arrived, on top of the load already booked and the capacity still free, with every hub's
 battery dispatched jointly from its planned state of charge. It sees only the forecasts issued
-at that slot. Work that cannot fit after the horizon is due inside it; the rest may run later
-at the horizon's mean grid carbon per device-slot. The engine then places each job where the
+at that slot. Work that cannot fit after the horizon is due inside it; the rest may run later,
+at each hub's expected marginal carbon over the job's window past the horizon (the engine's view
+there: the replay of the last days observed, less the booked load), so a month-long job picks
+its hub by the month, not by its first two days. The engine then places each job where the
 plan put it (whole devices, one hub, contiguous unless interruptible), and the battery follows
 the plan's charge and discharge for the slots until the next cycle. A re-solve gets
 ``CYCLE_ITERATIONS`` simplex iterations; a cycle whose LP is not solved by then places its jobs
@@ -87,10 +89,7 @@ class MPC(PlanFollower):
         idx = batch[js.mask[batch].any(axis=1) & (js.end[batch] > t)]
         width = min(self.width, self.n_slots - t, sv.width)
         ci, pue = sv.ci[:, :width], sv.pue[:, :width]
-        # Work left after the horizon: at the horizon's mean grid carbon per device-slot.
-        later = (ci * pue).mean(axis=1)[:, None] * self.mw_per_device * self.dt / 1000.0
-        k = js.pool[idx]
-        leftover = np.where(js.mask[idx], later[:, k].T, np.inf).min(axis=1)
+        leftover = self._after_horizon(idx, t, width, sv)
         groups = horizon_groups(js, idx, t, width, leftover)
         contracted = self.net.contracted_mw[:, None] * self.dt
         e = EnergyInputs(
@@ -126,6 +125,27 @@ class MPC(PlanFollower):
         g, h, s, x = plan.run
         self.remaining[g, h, s] = x
         self.last = (t, plan)
+
+    def _after_horizon(self, idx: np.ndarray, t: int, width: int, sv: SlotView) -> np.ndarray:
+        """Per job and hub (G, H): t CO2 per device-slot of work left past the horizon, the
+        job's marginal carbon at that hub (grid x PUE on what the forecast green surplus left
+        by the booked load does not cover) averaged over its window's slots past the horizon;
+        the horizon's own mean where the window ends inside it. inf at hubs it may not use."""
+        js = self.js
+        k = js.pool[idx]
+        mw = self.mw_per_device[:, k].T  # (G, H) MW per device
+        job_mw = mw * self.devices[idx][:, None]
+        n_v = sv.width
+        lo, hi = width, np.clip(js.end[idx] - t, width, n_v)  # past-horizon window per job
+        out = np.empty((len(idx), mw.shape[1]))
+        for i in range(len(idx)):
+            a, b = (lo, hi[i]) if hi[i] > lo else (0, width)
+            surplus = np.maximum(sv.surplus_it_mw[:, a:b], 0.0)
+            per_mw = np.divide(1.0, job_mw[i], out=np.zeros_like(job_mw[i]), where=job_mw[i] > 0)
+            covered = np.minimum(surplus * per_mw[:, None], 1.0)
+            out[i] = (sv.ci_pue[:, a:b] * (1.0 - covered)).mean(axis=1)
+        rate = out * mw * self.dt / 1000.0
+        return np.where(js.mask[idx], rate, np.inf)
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
         self._commit_until(self.n_slots)

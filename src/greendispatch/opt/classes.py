@@ -224,7 +224,8 @@ def horizon_groups(
 ) -> WorkGroups:
     """One group per job of ``idx`` over the slots ``t .. t+width-1`` (a rolling horizon): the
     part of its work that cannot fit after the horizon is due inside it; the rest may be left
-    at ``leftover_cost`` (G,) per device-slot. Jobs must have an allowed hub."""
+    at ``leftover_cost`` per device-slot, (G,) or per hub (G, H). Jobs must have an allowed
+    hub."""
     g_n = len(idx)
     n_h = js.mask.shape[1]
     first = np.clip(js.first[idx] - t, 0, width)

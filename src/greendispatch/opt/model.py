@@ -117,7 +117,9 @@ def _hub_shares(lp: LinearProgram, groups: WorkGroups, run, run_at, n_t: int, dr
     rows, cols, vals = [pos, pairs], [run, aw], [ones_r, -np.ones(n_p)]
     frac = cls.due_frac[ac]
     if groups.leftover_cost is not None and np.any(frac < 1.0):
-        left = lp.add_cols("leftover", n_p, 0.0, np.inf, groups.leftover_cost[acg] * sc[acg])
+        lc = groups.leftover_cost
+        per_pair = lc[acg, ah] if lc.ndim == 2 else lc[acg]  # per (group, hub) or per group
+        left = lp.add_cols("leftover", n_p, 0.0, np.inf, per_pair * sc[acg])
         rows.append(pairs), cols.append(left), vals.append(np.ones(n_p))
         lp.add_rows("leftover_limit", n_p, np.tile(pairs, 2), np.concatenate([left, aw]),
                     np.concatenate([np.ones(n_p), frac - 1.0]), -np.inf, 0.0)  # fmt: skip
@@ -153,7 +155,9 @@ def _group_stock(lp: LinearProgram, groups: WorkGroups, run, run_at, span, drop_
     room[room < 1e-9 * sc[sg]] = 0.0
     stock_cost = 0.0
     if groups.leftover_cost is not None:
-        stock_cost = np.where(st == groups.stop[sg] - 1, groups.leftover_cost[sg] * sc[sg], 0.0)
+        lc = groups.leftover_cost
+        lc = np.where(groups.mask, lc, np.inf).min(axis=1) if lc.ndim == 2 else lc
+        stock_cost = np.where(st == groups.stop[sg] - 1, lc[sg] * sc[sg], 0.0)
     stock = lp.add_cols("stock", len(sg), 0.0, room / sc[sg], stock_cost)
     row_of = np.full((g_n, n_t), -1, dtype=np.int64)
     row_of[sg, st] = np.arange(len(sg))
@@ -243,7 +247,8 @@ def build(
     its mean per MWh). With ``drop_penalty`` work may be dropped (columns ``drop[g,t]`` at that
     cost per device-slot); with ``energy_cost`` off only dropping costs: the diagnosis of an
     infeasible set of jobs. A group's ``leftover_cost`` prices work still in stock at the end
-    of its span (work allowed to run after the horizon)."""
+    of its span (work allowed to run after the horizon): per group, or per group and hub (the
+    grouped stock, not tied to a hub, takes the lowest)."""
     t0 = time.perf_counter()
     if objective not in ("carbon", "cost", "weighted"):
         raise InputError(f"objective must be carbon, cost or weighted (got {objective!r})")

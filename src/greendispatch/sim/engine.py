@@ -29,7 +29,8 @@ from greendispatch.workload.jobs import JobTable
 
 Progress = Callable[[int, int], None]
 _EPS = 1e-9
-FORECAST_HORIZON_H = 48  # forecasts reach 2 days; beyond, the last forecast day repeats
+FORECAST_HORIZON_H = 48  # forecasts reach 2 days; beyond, the last observed days replay
+CLIMATE_DAYS = 28  # days of observations replayed beyond the forecasts
 LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
 
 
@@ -66,10 +67,33 @@ class SimRun:
     runtime_s: float
 
 
+class _Climate:
+    """What an operator expects beyond the forecast horizon, from the past: the last ``days``
+    whole days observed before the issue slot, replayed in order (hour of day and day of week
+    kept: 28 days are 4 weeks). A replay keeps the weather's spread, which a mean would smooth
+    away (a mean wind day covers a job that a real week's calms would not)."""
+
+    def __init__(self, actual: np.ndarray, spd: int, days: int):
+        self.actual, self.spd, self.days = actual, spd, days
+
+    def fill(self, out: np.ndarray, t: int, start: int) -> bool:
+        """Fill ``out[:, start:]`` (slots t+start..) with the replay seen by slot ``t``; False
+        on the first day (no whole day observed yet)."""
+        today = t // self.spd
+        n = min(today, self.days) * self.spd  # slots replayed
+        if n == 0:
+            return False
+        base = today * self.spd - n
+        slots = t + np.arange(start, out.shape[1])
+        out[:, start:] = self.actual[:, base + (slots - base) % n]
+        return True
+
+
 class _Forecasts:
     """Forecasters for the series policies see: intensity, PUE and green supply stacked in one
     (one random stream per issue slot, errors independent across series and hubs), and price in
-    another, asked only by the policies that use it."""
+    another, asked only by the policies that use it. Beyond the forecast horizon each series
+    replays the last ``CLIMATE_DAYS`` days observed (:class:`_Climate`)."""
 
     def __init__(self, signals: Signals, net: NetworkArrays, spec: str, seed: int):
         spd = round(24 / signals.grid.dt_h)
@@ -88,15 +112,22 @@ class _Forecasts:
         )
         self.spd = spd
         self.horizon = int(FORECAST_HORIZON_H / signals.grid.dt_h)
+        ci, pue = signals.ci_g_per_kwh, np.maximum(signals.pue, 1.0)
+        days = CLIMATE_DAYS
+        self.climate = _Climate(np.concatenate([ci, pue, green, ci * pue, green / pue]), spd, days)
+        self.price_climate = _Climate(signals.price_per_mwh + self.offset, spd, days)
 
-    def _extend(self, fc: np.ndarray, width: int) -> np.ndarray:
-        """Beyond the forecast horizon the last forecast day repeats."""
+    def _extend(self, fc: np.ndarray, width: int, t: int, climate: _Climate) -> np.ndarray:
+        """Beyond the forecast horizon: the climate (on the first day, the last forecast day
+        repeats)."""
         rows, have = fc.shape
         if have >= width:
             return fc
-        period = min(self.spd, have)
         out = np.empty((rows, width))
         out[:, :have] = fc
+        if climate.fill(out, t, have):
+            return out
+        period = min(self.spd, have)
         # From the last forecast day on the series repeats: copy it forward, doubling each time.
         day0, filled = have - period, have
         while filled < width:
@@ -109,16 +140,18 @@ class _Forecasts:
         fc = self.f.forecast(t, min(width, self.horizon))
         n = self.n_h
         ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n :]
-        # Intensity x PUE and green supply per MW of IT load are taken on the forecast horizon
-        # and repeated with it (the same values as taking them after the repeat, on fewer slots).
         series = np.concatenate([ci, pue, green, ci * pue, green / pue])
-        ci, pue, green, ci_pue, green_it = self._extend(series, width).reshape(5, n, width)
+        ext = self._extend(series, width, t, self.climate)
+        ci, pue, green, ci_pue, green_it = ext.reshape(5, n, width)
 
         def price() -> np.ndarray:
             raw = self.f_price.forecast(t, min(width, self.horizon))
-            return self._extend(raw, width) - self.offset
+            return self._extend(raw, width, t, self.price_climate) - self.offset
 
-        return SlotView(t, dt_h, ci, pue, price, green, green_it - booked_mw, ci_pue)
+        # The load booked now is expected to persist (jobs that end are replaced by new ones),
+        # so a long job does not see the surplus of a hub emptying as its bookings run out.
+        load = np.maximum(booked_mw, booked_mw[:, :1])
+        return SlotView(t, dt_h, ci, pue, price, green, green_it - load, ci_pue)
 
 
 def simulate(
