@@ -109,7 +109,7 @@ def main() -> None:
                   f"bound {r['bound_t']:,.0f} t, peak {r['peak_rss_gib']:.2f} GiB",
                   flush=True)  # fmt: skip
     if which in ("oracle-presence", "all"):
-        print("oracle, china-hubs, one year, the presence LP (28-day segments)")
+        print("oracle, china-hubs, one year, the presence LP (56-day segments)")
         r = _run("oracle", "100000", "presence")
         print(f"  {r['jobs']:>9,} jobs: build {r['build_s']:.1f} s, solve {r['solve_s']:.1f} s "
               f"(prepare {r['prepare_s']:.1f} s), {r['mode']} LP, {r['groups']:,} classes, "
@@ -117,7 +117,7 @@ def main() -> None:
               f"peak {r['peak_rss_gib']:.2f} GiB", flush=True)  # fmt: skip
     cases = []
     # china-hubs: mostly week-long jobs, for which only the presence LP (no hub hopping) is a
-    # tight bound; it is solved in 28-day segments. global-16's short trace jobs: auto.
+    # tight bound; it is solved in 56-day segments. global-16's short trace jobs: auto.
     if which in ("captured-china", "all"):
         cases.append(("china-hubs", "presence", "-"))
     if which in ("captured-global", "all"):

@@ -61,7 +61,10 @@ EXACT_COLUMN_LIMIT = 400_000  # above this many run columns, jobs are grouped (s
 # The presence LP (no hub hopping, any run length) up to this many columns (about a minute or
 # two with HiGHS here), then the grouped LP.
 PRESENCE_COLUMN_LIMIT = 300_000
-SEGMENT_SLOTS = 28 * 24  # the presence LP over a longer horizon is solved in segments this long
+# The presence LP over a longer horizon is solved in segments this long. A job crossing an edge
+# may change hubs there: on 112 days of china-hubs (jobs up to 28 days long) 56-day segments
+# gave a bound 8.5 % higher than 28-day ones, in 2.4x the time.
+SEGMENT_SLOTS = 56 * 24
 IPM_COLUMNS = 20_000  # LPs with more columns are solved by the interior point method
 COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved over time blocks
 
