@@ -84,8 +84,13 @@ class _Climate:
         if n == 0:
             return False
         base = today * self.spd - n
-        slots = t + np.arange(start, out.shape[1])
-        out[:, start:] = self.actual[:, base + (slots - base) % n]
+        # Slot s takes actual[base + (s - base) % n]: contiguous copies, one per lap of the replay.
+        i, width = start, out.shape[1]
+        while i < width:
+            a = (t + i - base) % n
+            m = min(n - a, width - i)
+            out[:, i : i + m] = self.actual[:, base + a : base + a + m]
+            i += m
         return True
 
 
