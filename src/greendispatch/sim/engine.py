@@ -30,7 +30,7 @@ from greendispatch.workload.jobs import JobTable
 Progress = Callable[[int, int], None]
 _EPS = 1e-9
 FORECAST_HORIZON_H = 48  # forecasts reach 2 days; beyond, the last observed days replay
-CLIMATE_DAYS = 28  # days of observations replayed beyond the forecasts
+REPLAY_DAYS = 28  # days of observations replayed beyond the forecasts
 LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
 
 
@@ -67,7 +67,7 @@ class SimRun:
     runtime_s: float
 
 
-class _Climate:
+class _Replay:
     """What an operator expects beyond the forecast horizon, from the past: the last ``days``
     whole days observed before the issue slot, replayed in order (hour of day and day of week
     kept: 28 days are 4 weeks). A replay keeps the weather's spread, which a mean would smooth
@@ -98,7 +98,7 @@ class _Forecasts:
     """Forecasters for the series policies see: intensity, PUE and green supply stacked in one
     (one random stream per issue slot, errors independent across series and hubs), and price in
     another, asked only by the policies that use it. Beyond the forecast horizon each series
-    replays the last ``CLIMATE_DAYS`` days observed (:class:`_Climate`)."""
+    replays the last ``REPLAY_DAYS`` days observed (:class:`_Replay`)."""
 
     def __init__(self, signals: Signals, net: NetworkArrays, spec: str, seed: int):
         spd = round(24 / signals.grid.dt_h)
@@ -118,19 +118,19 @@ class _Forecasts:
         self.spd = spd
         self.horizon = int(FORECAST_HORIZON_H / signals.grid.dt_h)
         ci, pue = signals.ci_g_per_kwh, np.maximum(signals.pue, 1.0)
-        days = CLIMATE_DAYS
-        self.climate = _Climate(np.concatenate([ci, pue, green, ci * pue, green / pue]), spd, days)
-        self.price_climate = _Climate(signals.price_per_mwh + self.offset, spd, days)
+        days = REPLAY_DAYS
+        self.replay = _Replay(np.concatenate([ci, pue, green, ci * pue, green / pue]), spd, days)
+        self.price_replay = _Replay(signals.price_per_mwh + self.offset, spd, days)
 
-    def _extend(self, fc: np.ndarray, width: int, t: int, climate: _Climate) -> np.ndarray:
-        """Beyond the forecast horizon: the climate (on the first day, the last forecast day
+    def _extend(self, fc: np.ndarray, width: int, t: int, replay: _Replay) -> np.ndarray:
+        """Beyond the forecast horizon: the replay (on the first day, the last forecast day
         repeats)."""
         rows, have = fc.shape
         if have >= width:
             return fc
         out = np.empty((rows, width))
         out[:, :have] = fc
-        if climate.fill(out, t, have):
+        if replay.fill(out, t, have):
             return out
         period = min(self.spd, have)
         # From the last forecast day on the series repeats: copy it forward, doubling each time.
@@ -146,12 +146,12 @@ class _Forecasts:
         n = self.n_h
         ci, pue, green = fc[:n], np.maximum(fc[n : 2 * n], 1.0), fc[2 * n :]
         series = np.concatenate([ci, pue, green, ci * pue, green / pue])
-        ext = self._extend(series, width, t, self.climate)
+        ext = self._extend(series, width, t, self.replay)
         ci, pue, green, ci_pue, green_it = ext.reshape(5, n, width)
 
         def price() -> np.ndarray:
             raw = self.f_price.forecast(t, min(width, self.horizon))
-            return self._extend(raw, width, t, self.price_climate) - self.offset
+            return self._extend(raw, width, t, self.price_replay) - self.offset
 
         # The load booked now is expected to persist (jobs that end are replaced by new ones),
         # so a long job does not see the surplus of a hub emptying as its bookings run out.
