@@ -7,7 +7,9 @@ Targets (issue #4): the oracle for one year of china-hubs with 1,000,000 jobs (a
 Each case runs in its own process (peak memory is its own).
 
 Run: ``.venv/bin/python bench/bench_opt.py [CASE]``, CASE one of ``oracle``,
-``oracle-presence``, ``captured-china``, ``captured-global`` or ``all`` (the default).
+``oracle-presence``, ``captured-china``, ``captured-global`` or ``all`` (the default); or
+``fixed-hubs`` (how the gap splits: the bound with each job fixed to ``green-first``'s and
+``mpc``'s hub).
 """
 
 from __future__ import annotations
@@ -85,6 +87,39 @@ def captured_case(scenario: str, oracle_lp: str, trace: str | None = None) -> di
     }
 
 
+def fixed_hubs_case(policy: str) -> dict:
+    """How the gap splits: ``policy``'s year on china-hubs, then the presence bound with every
+    job fixed to the hub the policy gave it, in 28-day, 56-day segments and the whole year."""
+    import dataclasses
+
+    import numpy as np
+
+    from greendispatch.dispatch.policies import make_policy
+    from greendispatch.opt.oracle import solve_oracle
+    from greendispatch.sim.engine import simulate
+    from greendispatch.sim.metrics import hub_slot_carbon_t
+    from greendispatch.sim.runner import SimulationRequest, prepare
+
+    sim = prepare(SimulationRequest(scenario="china-hubs", n_jobs=100_000, seed=1))
+    run = simulate(sim.jobs, sim.signals, sim.net, make_policy(policy), forecast="noisy:0.1",
+                   seed=1)  # fmt: skip
+    j, hub = sim.jobs, run.placements.hub
+    singles = tuple((h,) for h in sim.net.hub_ids)
+    keep = np.where(j.allowed_set >= 0, j.allowed_set + len(singles), j.allowed_set)
+    fixed = dataclasses.replace(
+        j,
+        allowed_set=np.where(hub >= 0, hub, keep).astype(j.allowed_set.dtype),
+        allowed_sets=singles + tuple(j.allowed_sets),
+    )
+    out = {"policy": policy, "carbon_t": float(hub_slot_carbon_t(run).sum()), "bounds": {}}
+    for days in (28, 56, 366):
+        t0 = time.perf_counter()
+        res = solve_oracle(fixed, sim.signals, sim.net, mode="presence",
+                           exclude_unservable=True, segment_slots=days * 24)  # fmt: skip
+        out["bounds"][days] = (res.bound_t, time.perf_counter() - t0)
+    return out
+
+
 def _run(*args: str) -> dict:
     cmd = [sys.executable, __file__, "--case", *args]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -94,7 +129,12 @@ def _run(*args: str) -> dict:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--case":
         kind, *rest = sys.argv[2:]
-        out = oracle_case(int(rest[0]), *rest[1:]) if kind == "oracle" else captured_case(*rest)
+        if kind == "fixed-hubs":
+            out = fixed_hubs_case(*rest)
+        elif kind == "oracle":
+            out = oracle_case(int(rest[0]), *rest[1:])
+        else:
+            out = captured_case(*rest)
         print(json.dumps(out))
         return
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
@@ -115,6 +155,15 @@ def main() -> None:
               f"(prepare {r['prepare_s']:.1f} s), {r['mode']} LP, {r['groups']:,} classes, "
               f"{r['columns']:,} columns, {r['rows']:,} rows, bound {r['bound_t']:,.0f} t, "
               f"peak {r['peak_rss_gib']:.2f} GiB", flush=True)  # fmt: skip
+    if which == "fixed-hubs":  # not in "all": the policies' years take ~10 minutes
+        print("china-hubs, 100,000 jobs: the presence bound with each job fixed to a policy's hub")
+        for policy in ("green-first", "mpc"):
+            r = _run("fixed-hubs", policy)
+            parts = ", ".join(
+                f"{'whole year' if int(d) > 365 else d + '-day segments'} {b:,.0f} t ({s:.0f} s)"
+                for d, (b, s) in r["bounds"].items()
+            )
+            print(f"  {policy}: {r['carbon_t']:,.0f} t; fixed-hub bound: {parts}", flush=True)
     cases = []
     # china-hubs: mostly week-long jobs, for which only the presence LP (no hub hopping) is a
     # tight bound; it is solved in 56-day segments. global-16's short trace jobs: auto.
