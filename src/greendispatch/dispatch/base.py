@@ -178,10 +178,16 @@ def marginal_carbon(job: JobView, slot: SlotView) -> np.ndarray:
     """Per hub and slot: the carbon rate of the job's extra load (kg/h = g/kWh x MW), grid
     intensity x PUE on the part of its extra IT power that the green surplus cannot cover.
     Scaled by the job's power at each hub, so hubs with different devices compare fairly."""
-    uncovered = np.maximum(slot.surplus_it_mw, 0.0)  # no surplus: nothing covered
-    np.subtract(job.marginal_mw[:, None], uncovered, out=uncovered)
+    return uncovered_carbon(job.marginal_mw, slot.surplus_it_mw, slot.ci_pue)
+
+
+def uncovered_carbon(mw: np.ndarray, surplus_it_mw: np.ndarray, ci_pue: np.ndarray) -> np.ndarray:
+    """Per hub and slot, kg/h: ``ci_pue`` on the part of an extra IT load of ``mw`` (H,) that
+    the green surplus (H, W) does not cover; a new array."""
+    uncovered = np.maximum(surplus_it_mw, 0.0)  # no surplus: nothing covered
+    np.subtract(mw[:, None], uncovered, out=uncovered)
     np.maximum(uncovered, 0.0, out=uncovered)
-    return np.multiply(slot.ci_pue, uncovered, out=uncovered)
+    return np.multiply(ci_pue, uncovered, out=uncovered)
 
 
 @runtime_checkable

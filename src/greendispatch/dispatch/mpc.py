@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from greendispatch.dispatch.base import SlotView
+from greendispatch.dispatch.base import SlotView, uncovered_carbon
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.opt.classes import JobSlots, horizon_groups, job_slots
 from greendispatch.opt.model import EnergyInputs, build, extract
@@ -132,19 +132,14 @@ class MPC(PlanFollower):
         by the booked load does not cover) averaged over its window's slots past the horizon;
         the horizon's own mean where the window ends inside it. inf at hubs it may not use."""
         js = self.js
-        k = js.pool[idx]
-        mw = self.mw_per_device[:, k].T  # (G, H) MW per device
-        job_mw = mw * self.devices[idx][:, None]
-        n_v = sv.width
-        lo, hi = width, np.clip(js.end[idx] - t, width, n_v)  # past-horizon window per job
-        out = np.empty((len(idx), mw.shape[1]))
+        job_mw = self.mw_per_device[:, js.pool[idx]].T * self.devices[idx][:, None]  # (G, H)
+        lo, hi = width, np.clip(js.end[idx] - t, width, sv.width)  # past-horizon window per job
+        kg_h = np.empty(job_mw.shape)
         for i in range(len(idx)):
             a, b = (lo, hi[i]) if hi[i] > lo else (0, width)
-            surplus = np.maximum(sv.surplus_it_mw[:, a:b], 0.0)
-            per_mw = np.divide(1.0, job_mw[i], out=np.zeros_like(job_mw[i]), where=job_mw[i] > 0)
-            covered = np.minimum(surplus * per_mw[:, None], 1.0)
-            out[i] = (sv.ci_pue[:, a:b] * (1.0 - covered)).mean(axis=1)
-        rate = out * mw * self.dt / 1000.0
+            surplus, ci_pue = sv.surplus_it_mw[:, a:b], sv.ci_pue[:, a:b]
+            kg_h[i] = uncovered_carbon(job_mw[i], surplus, ci_pue).mean(axis=1)
+        rate = kg_h / self.devices[idx][:, None] * self.dt / 1000.0
         return np.where(js.mask[idx], rate, np.inf)
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
