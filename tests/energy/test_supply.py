@@ -117,6 +117,32 @@ def test_battery_before_contracted_which_is_partly_used() -> None:
     np.testing.assert_allclose(row(r.green_mwh), [1 + 0 + 3, 3, 2])  # stored energy: not green
 
 
+def test_a_schedule_charges_from_own_energy_contracted_green_frees() -> None:
+    # A plan (an optimiser's) counts contracted green before own energy is stored, as the LP
+    # does. e 10, p 5, rte 1, empty at first; contracted 3 MWh per slot.
+    # slot 0: load 4, wind 4, plan charge 5 -> own surplus 0, but contracted 3 frees 3 of own:
+    #         charge 3 (all own, green), own used 1, contracted 3, grid 0
+    # slot 1: load 5, wind 0, plan discharge 5 -> only the 2 contracted cannot cover:
+    #         discharge 2, contracted 3, grid 0, soc 1
+    # slot 2: load 5, wind 0, plan discharge 0 -> contracted 3, grid 2
+    r = one_hub([4, 5, 5], [4, 0, 0], [900] * 3, bat(10, 5, 1.0, soc0=0.0), 500.0,
+                contracted=[3, 3, 3], schedule=([[5, 0, 0]], [[0, 5, 0]]))  # fmt: skip
+    np.testing.assert_allclose(row(r.charge_mwh), [3, 0, 0])
+    np.testing.assert_allclose(row(r.own_used_mwh), [1, 0, 0])
+    np.testing.assert_allclose(row(r.curtailed_mwh), [0, 0, 0])
+    np.testing.assert_allclose(row(r.discharge_mwh), [0, 2, 0])
+    np.testing.assert_allclose(row(r.discharge_green_mwh), [0, 2, 0])
+    np.testing.assert_allclose(row(r.contracted_used_mwh), [3, 3, 3])
+    np.testing.assert_allclose(row(r.grid_mwh), [0, 0, 2])
+    np.testing.assert_allclose(row(r.soc_mwh), [3, 1, 1])
+    # The rule (no plan) keeps issue #3's order: no surplus, nothing stored; then the battery
+    # would discharge before contracted green.
+    rule = one_hub([4, 5, 5], [4, 0, 0], [900] * 3, bat(10, 5, 1.0, soc0=0.0), 500.0,
+                   contracted=[3, 3, 3])  # fmt: skip
+    np.testing.assert_allclose(row(rule.charge_mwh), [0, 0, 0])
+    np.testing.assert_allclose(row(rule.grid_mwh), [0, 2, 2])
+
+
 def test_grid_charging_is_not_green() -> None:
     # e 4, p 2, rte 0.81 (eta 0.9), empty; grid charge below 200, discharge above 500.
     # slot 0: ci 100 -> grid charge 2, stored 1.8; load 1 from grid
@@ -351,6 +377,19 @@ def test_invariants(kw: dict) -> None:
     assert np.all(r.discharge_mwh <= b.p_mw[:, None] * kw["dt_h"] * (1 + 1e-12))
     if not kw.get("grid_charge"):
         assert not r.grid_charge_mwh.any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.data())
+def test_a_plan_keeps_the_invariants_and_never_displaces_green(kw: dict, data) -> None:
+    shape = kw["load_mwh"].shape
+    plan = hnp.arrays(np.float64, shape, elements=st.floats(0.0, 10.0, allow_subnormal=False))
+    r = serve_load(**kw, schedule=(data.draw(plan), data.draw(plan)))
+    r.check_balance(rtol=1e-9)
+    own = kw["wind_avail_mwh"] + kw["solar_avail_mwh"]
+    short = np.maximum(kw["load_mwh"] - own - kw["contracted_avail_mwh"], 0.0)
+    assert np.all(r.discharge_mwh <= short * (1 + 1e-12))  # only load green cannot cover
+    assert np.all(r.grid_mwh <= short * (1 + 1e-9) + 1e-12)  # green serves load before the grid
 
 
 @settings(max_examples=200, deadline=None)

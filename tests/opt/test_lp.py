@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.opt.classes import JobSlots, work_groups
-from greendispatch.opt.model import EnergyInputs, build, coarsen, extract
+from greendispatch.opt.model import EnergyInputs, battery_plan, build, coarsen, extract
 
 
 def energy(ci, *, own=None, cap=10, mw=1.0, base=0.0, battery=None, pue=1.0) -> EnergyInputs:
@@ -96,6 +98,20 @@ def test_battery_moves_surplus_solar_to_the_evening() -> None:
     e = energy([[500, 500]], own=[[2.0, 0.0]], base=1.0, battery=bat)
     js = jobs([0], [2], [1], [0], 1)  # a job of no devices: only the base load matters
     assert bound(js, e) == pytest.approx(0.19 * 0.5)
+
+
+def test_the_batteries_alone_store_what_contracted_green_frees() -> None:
+    # mpc's fallback: the batteries on the booked load, no jobs. Base load 2 MW, contracted
+    # 1 MWh per slot, 500 g/kWh; slot 0 has 2 MWh of wind (no surplus: it all serves load),
+    # slot 1 none. Contracted green serves 1 MWh of slot 0, so 1 MWh of wind charges
+    # (efficiency 0.9 each way): slot 1 takes 0.81 from the battery, 1 contracted, 0.19 grid.
+    bat = BatteryParams(np.array([10.0]), np.array([5.0]), np.array([0.81]), 0.0)
+    e = dataclasses.replace(energy([[500, 500]], own=[[2.0, 0.0]], base=2.0, battery=bat),
+                            contracted_mwh=np.ones((1, 2)))  # fmt: skip
+    flows = battery_plan(e)
+    np.testing.assert_allclose(flows["charge"], [[1.0, 0.0]], atol=1e-9)
+    np.testing.assert_allclose(flows["discharge"], [[0.0, 0.81]], atol=1e-9)
+    np.testing.assert_allclose(flows["grid"], [[0.0, 0.19]], atol=1e-9)
 
 
 def test_pue_and_power_per_device_scale_the_energy() -> None:

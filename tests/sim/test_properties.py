@@ -118,3 +118,44 @@ def test_same_seed_same_results(world, jobs, policy) -> None:
     for name in ("hub", "start", "n_slots", "missed", "segments"):
         assert np.array_equal(getattr(a.placements, name), getattr(b.placements, name))
     assert np.array_equal(a.supply.grid_mwh, b.supply.grid_mwh)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(jobs=job_sets())
+def test_mpc_plans_from_the_state_of_charge_the_meters_show(world, jobs) -> None:
+    # Forecasts err, so the battery does not do quite what was planned; each cycle must start
+    # from the state of charge the run really had, not the plan's.
+    from greendispatch.dispatch.mpc import MPC
+
+    sig, net = world
+    policy = MPC()
+    run = simulate(jobs, sig, net, policy, forecast="noisy:0.5", seed=5)
+    t = policy.soc_slot
+    want = run.supply.soc_mwh[:, t - 1] if t > 0 else run.supply.battery.soc0_mwh
+    np.testing.assert_allclose(policy.soc, want, rtol=1e-9, atol=1e-12)
+
+
+def test_policies_see_only_the_past() -> None:
+    from greendispatch.errors import ModelError
+
+    seen = []
+
+    class Peek(type(make_policy("green-first"))):
+        def prepare(self, jobs, net, n_slots, dt_h, battery, observed=None):
+            self.observed = observed
+
+        def begin_cycle(self, t, batch, sv, free, booked_it):
+            seen.append(self.observed(0, t).load_mwh.shape[1])
+            with pytest.raises(ModelError, match=f"only slots before {t} are known"):
+                self.observed(0, t + 1)
+
+    d = small_scenario()
+    d["time"]["days"] = 1
+    loaded = parse_scenario(yaml.safe_dump(d), "<w>")
+    jobs = make_jobs(2, submit_h=np.array([0.0, 5.0]), deadline_h=np.array([10.0, 12.0]))
+    simulate(jobs, build_signals(loaded), network_arrays(loaded.scenario), Peek())
+    assert seen == [0, 5]

@@ -20,12 +20,14 @@ around them rather than moving them.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from greendispatch.dispatch.base import SlotView, uncovered_carbon
-from greendispatch.energy.supply import BatteryParams
+from greendispatch.energy.supply import BatteryParams, serve_load
 from greendispatch.opt.classes import JobSlots, horizon_groups, job_slots
-from greendispatch.opt.model import EnergyInputs, build, extract
+from greendispatch.opt.model import EnergyInputs, battery_plan, build, extract
 from greendispatch.opt.oracle import PlanFollower
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import JobTable
@@ -55,9 +57,11 @@ class MPC(PlanFollower):
         self.unsolved = 0
 
     def prepare(
-        self, jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, battery
+        self, jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, battery, observed=None
     ) -> None:
-        """Called by the engine before the first slot: the jobs' windows (no signals)."""
+        """Called by the engine before the first slot: the jobs' windows (no signals), and
+        ``observed(a, b)``, the supply inputs of past slots (the meters), from which the
+        batteries' actual state of charge is kept."""
         self.js: JobSlots = job_slots(jobs, net, n_slots, dt_h)
         self.devices = jobs.devices.astype(np.float64)
         self.member = np.full(len(jobs), -1, dtype=np.int64)
@@ -68,18 +72,35 @@ class MPC(PlanFollower):
         self.charge = np.zeros((net.n_hubs, n_slots))
         self.discharge = np.zeros((net.n_hubs, n_slots))
         self.soc = battery.soc0_mwh.copy()
-        self.last = None  # (t, plan) of the previous cycle
+        self.observed = observed
+        self.soc_slot = 0  # the slot self.soc is the state of charge at the start of
+        self.last = None  # (t, charge, discharge, soc) planned at the previous cycle
 
-    def _commit_until(self, t: int) -> None:
-        """The previous plan's battery actions and state for its slots before ``t``."""
+    def _commit_until(self, t: int, observe: bool = True) -> None:
+        """The previous plan's battery actions for its slots before ``t``, and the batteries'
+        state of charge at ``t``: as the meters show it when the engine gives them (the plan's
+        own otherwise: forecasts err, so the actual state drifts from the planned one)."""
         if self.last is None:
             return
-        t0, plan = self.last
-        n = min(t, t0 + plan.charge_mwh.shape[1]) - t0
-        if n > 0:
-            self.charge[:, t0 : t0 + n] = plan.charge_mwh[:, :n]
-            self.discharge[:, t0 : t0 + n] = plan.discharge_mwh[:, :n]
-            self.soc = plan.soc_mwh[:, n - 1].copy()
+        t0, charge, discharge, soc = self.last
+        n = min(t, t0 + charge.shape[1]) - t0
+        if n <= 0:
+            return
+        self.charge[:, t0 : t0 + n] = charge[:, :n]
+        self.discharge[:, t0 : t0 + n] = discharge[:, :n]
+        if not observe:
+            return
+        if self.observed is None:
+            self.soc, self.soc_slot = soc[:, n - 1].copy(), t0 + n
+            return
+        a, b = self.soc_slot, t0 + n
+        seen = self.observed(a, b)
+        bat = self.battery
+        frac = np.divide(self.soc, bat.e_mwh, out=np.zeros_like(self.soc), where=bat.e_mwh > 0)
+        start = dataclasses.replace(bat, soc0_frac=np.clip(frac, bat.min_soc_frac, 1.0))
+        served = serve_load(*seen[:4], start, seen.ci_g_per_kwh, 0.0, dt_h=self.dt,
+                            schedule=(self.charge[:, a:b], self.discharge[:, a:b]))  # fmt: skip
+        self.soc, self.soc_slot = served.soc_mwh[:, -1].copy(), b
 
     def begin_cycle(
         self, t: int, batch: np.ndarray, sv: SlotView, free: np.ndarray, booked_it: np.ndarray
@@ -115,16 +136,19 @@ class MPC(PlanFollower):
         self.offset = t
         if not sol.optimal:
             # No plan within the iterations: these jobs are placed by marginal carbon alone, and the
-            # batteries keep following the last plan.
+            # batteries follow an LP of their own on the load already booked.
             self.member = np.full(len(self.member), -1, dtype=np.int64)
             self.unsolved += 1  # cycles whose LP hit the iteration limit
+            flows = battery_plan(e, objective=objective, carbon_weight=self.carbon_weight)
+            if flows is not None:
+                self.last = (t, flows["charge"], flows["discharge"], flows["soc"])
             return
         self.member = groups.member
         plan = extract(model, sol, e)
         self.remaining = np.zeros((len(idx), ci.shape[0], width))
         g, h, s, x = plan.run
         self.remaining[g, h, s] = x
-        self.last = (t, plan)
+        self.last = (t, plan.charge_mwh, plan.discharge_mwh, plan.soc_mwh)
 
     def _after_horizon(self, idx: np.ndarray, t: int, width: int, sv: SlotView) -> np.ndarray:
         """Per job and hub (G, H): t CO2 per device-slot of work left past the horizon, the
@@ -143,5 +167,5 @@ class MPC(PlanFollower):
         return np.where(js.mask[idx], rate, np.inf)
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
-        self._commit_until(self.n_slots)
+        self._commit_until(self.n_slots, observe=False)  # the run is over: no state needed
         return self.charge, self.discharge

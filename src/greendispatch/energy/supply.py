@@ -352,7 +352,12 @@ def serve_load(
     if schedule is not None:
         plan_in = _energy("schedule charge_mwh", schedule[0], shape)
         plan_out = _energy("schedule discharge_mwh", schedule[1], shape)
-        dis_want = np.minimum(np.minimum(residual, p_slot), plan_out)
+        # As the optimiser counts it: contracted green serves load before own generation is
+        # stored, so own energy that contracted green frees may charge, and the battery
+        # discharges only into load that neither covers.
+        freed = np.minimum(own_used, np.maximum(contracted - residual, 0.0))
+        own_cap = np.minimum(surplus + freed, p_slot)
+        dis_want = np.minimum(np.minimum(np.maximum(residual - contracted, 0.0), p_slot), plan_out)
         ask = dis_want > 0.0
         charge_want = np.minimum(own_cap, plan_in)
         charge_want[ask] = 0.0
@@ -376,6 +381,11 @@ def serve_load(
     discharge *= eta
     np.minimum(discharge, dis_want, out=discharge)
     own_charge = np.minimum(charge, own_cap)
+    if schedule is not None:  # the charge beyond the surplus came from own energy serving load
+        taken = np.clip(own_charge - surplus, 0.0, own_used)  # <= freed, but for round-off
+        own_used -= taken
+        residual += taken
+        surplus += taken
     # The green pool grows by green charge and shrinks in proportion in a discharge slot.
     shrink = np.divide(soc, prev, out=np.ones(shape), where=delta < 0.0)
     sg = np.clip(_linear_path(sg0, shrink, own_charge * eta), 0.0, soc)

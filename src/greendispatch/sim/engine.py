@@ -15,12 +15,13 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from greendispatch.dispatch.base import JobView, Policy, SlotScorer, SlotView, sliding_sums
 from greendispatch.energy.supply import BatteryParams, SupplyResult, serve_load
-from greendispatch.errors import InputError
+from greendispatch.errors import InputError, ModelError
 from greendispatch.signals.build import Signals
 from greendispatch.signals.forecast import make_forecaster
 from greendispatch.sim.network import NetworkArrays, job_windows, transfer_h_per_gb
@@ -65,6 +66,30 @@ class SimRun:
     it_mw: np.ndarray  # (H, T)
     supply: SupplyResult
     runtime_s: float
+
+
+class SupplyInputs(NamedTuple):
+    """What :func:`serve_load` takes per hub and slot (H, T), MWh per slot, and the grid's
+    intensity (gCO2/kWh)."""
+
+    load_mwh: np.ndarray
+    wind_avail_mwh: np.ndarray
+    solar_avail_mwh: np.ndarray
+    contracted_avail_mwh: np.ndarray
+    ci_g_per_kwh: np.ndarray
+
+
+def supply_inputs(signals: Signals, net: NetworkArrays, it_mw: np.ndarray, a: int, b: int):
+    """The facility load of IT power ``it_mw`` (H, b-a) and the supply available in slots
+    ``a .. b-1``, as :class:`SupplyInputs`."""
+    dt, cut = signals.grid.dt_h, slice(a, b)
+    return SupplyInputs(
+        it_mw * signals.pue[:, cut] * dt,
+        signals.wind_pu[:, cut] * net.wind_mw[:, None] * dt,
+        signals.solar_pu[:, cut] * net.solar_mw[:, None] * dt,
+        np.repeat(net.contracted_mw[:, None] * dt, b - a, axis=1),
+        signals.ci_g_per_kwh[:, cut],
+    )
 
 
 class _Replay:
@@ -209,9 +234,18 @@ def simulate(
     scorer = policy if isinstance(policy, SlotScorer) else None
     # Optional policy hooks: a planning step per cycle, a note of each booking, a battery plan.
     bat = batteries if batteries is not None else BatteryParams.from_assets(net.assets)
+    now = [0]  # the slot being scheduled: what ``observed`` may show ends before it
+
+    def observed(a: int, b: int) -> SupplyInputs:
+        """The supply inputs of slots ``a .. b-1`` as they turned out (load as booked): the
+        past only, as an operator's meters show it."""
+        if not 0 <= a <= b <= now[0]:
+            raise ModelError(f"observed({a}, {b}): only slots before {now[0]} are known")
+        return supply_inputs(signals, net, booked_it[:, a:b], a, b)
+
     prepare = getattr(policy, "prepare", None)
     if prepare is not None:
-        prepare(jobs, net, n_t, dt, bat)
+        prepare(jobs, net, n_t, dt, bat, observed=observed)
     begin_cycle = getattr(policy, "begin_cycle", None)
     on_book = getattr(policy, "booked", None)
     step = max(1, n_t // 200)
@@ -279,6 +313,7 @@ def simulate(
         if lo_i == hi_i:
             continue
         batch = order[lo_i:hi_i]
+        now[0] = t
         width = int(min(n_t - t, max(1, (dead[batch] - t).max())))
         sv = fc.slot_view(t, width, dt, booked_it[:, t : t + width])
         if begin_cycle is not None:
@@ -356,12 +391,9 @@ def simulate(
 
     busy = (net.cap[:, :, None] - free).astype(np.int32)
     it_mw = (busy * marg_kw[:, :, None]).sum(axis=1) / 1000.0 + idle_mw[:, None]
-    facility = it_mw * signals.pue * dt
+    inputs = supply_inputs(signals, net, it_mw, 0, n_t)
     supply = serve_load(
-        facility,
-        signals.wind_pu * net.wind_mw[:, None] * dt,
-        signals.solar_pu * net.solar_mw[:, None] * dt,
-        np.broadcast_to(net.contracted_mw[:, None] * dt, facility.shape).copy(),
+        *inputs[:4],
         bat,
         signals.ci_g_per_kwh,
         np.median(signals.ci_g_per_kwh, axis=1),
