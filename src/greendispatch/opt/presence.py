@@ -118,6 +118,7 @@ class PresenceLP:
     unit: np.ndarray  # (K,) devices per LP unit of each pool kind
     battery_hubs: np.ndarray
     build_s: float
+    n_slots: int = 0
 
 
 def build_presence(
@@ -127,18 +128,21 @@ def build_presence(
     objective: str = "carbon",
     carbon_weight: float = 1.0,
     grid_charge: bool = False,
+    unit: np.ndarray | None = None,
 ) -> PresenceLP:
-    """Assemble the presence LP (see the module docstring)."""
+    """Assemble the presence LP (see the module docstring). ``unit``: the devices per LP unit
+    of each pool kind (by default from the classes), so that two LPs' rows may match."""
     t0 = time.perf_counter()
     lp = LinearProgram()
     n_h, n_t = e.shape
     n_k = e.cap.shape[1]
     # units: the mean devices of a class of each pool kind, so that cores and GPUs scale alike
-    unit = np.ones(n_k)
-    for k in range(n_k):
-        m = cls.pool == k
-        if m.any():
-            unit[k] = max(1.0, float(cls.devices[m].mean()))
+    if unit is None:
+        unit = np.ones(n_k)
+        for k in range(n_k):
+            m = cls.pool == k
+            if m.any():
+                unit[k] = max(1.0, float(cls.devices[m].mean()))
     usable = np.asarray(e.cap).max(axis=2) > 0  # (H, K)
     mask = cls.mask & usable[:, cls.pool].T
     ac, ah = np.nonzero(mask)
@@ -217,7 +221,7 @@ def build_presence(
             np.concatenate([mwh, -mwh]))  # fmt: skip
     has_bat = add_energy(lp, e, load, objective=objective, carbon_weight=carbon_weight,
                          grid_charge=grid_charge)  # fmt: skip
-    return PresenceLP(lp, cls, (ac, ah), (ph, pk), unit, has_bat, time.perf_counter() - t0)
+    return PresenceLP(lp, cls, (ac, ah), (ph, pk), unit, has_bat, time.perf_counter() - t0, n_t)
 
 
 def running(model: PresenceLP, sol: LPSolution, n_t: int) -> np.ndarray:
