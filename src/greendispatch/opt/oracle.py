@@ -67,8 +67,9 @@ PRESENCE_COLUMN_LIMIT = 300_000
 # gave a bound 8.5 % higher than 28-day ones, in 2.4x the time.
 SEGMENT_SLOTS = 56 * 24
 # ... as windows overlapping by a week on each side, whose duals stitch into a bound for the
-# whole horizon (see stitch): on 28 days of china-hubs, 21-day windows 7 days apart gave
-# 34,534 t against 35,116 t for the whole LP and 30,241 t for 14-day segments.
+# whole horizon (see stitch): on 28 days of china-hubs the whole LP gives 35,116 t, 14-day
+# segments 30,241 t, 14-day windows 7 days apart 33,043 t (bench_opt.py gap-28), 21-day ones
+# 7 days apart 34,534 t.
 OVERLAP_SLOTS = 7 * 24
 IPM_COLUMNS = 20_000  # LPs with more columns are solved by the interior point method
 COLUMN_BUDGET = 250_000  # grouped LPs above this many run columns are solved over time blocks
@@ -177,8 +178,9 @@ def solve_oracle(
 
 def _solve(lp, duals_only: bool = False) -> LPSolution:
     """HiGHS's interior point for a large LP (simplex is far slower there), else its choice.
-    ``duals_only``: the LP's duals and an approximate plan serve (a window of a stitched
-    bound): the interior point's, without the crossover to a vertex."""
+    ``duals_only``: the duals, the objective and a plan that need not be a vertex serve (the
+    presence LP's windows and segments): the interior point's, without the crossover (28 days
+    of ``china-hubs`` in 14-day segments: over 15 minutes with it, 34 s without)."""
     if duals_only and lp.n_cols > IPM_COLUMNS:
         return lp.solve(method="ipm", crossover=False)
     return lp.solve(method="ipm" if lp.n_cols > IPM_COLUMNS else "choose")
@@ -230,7 +232,7 @@ def _solve_presence(
                                grid_charge=grid_charge,
                                unit=whole.unit if whole is not None else None)  # fmt: skip
         build_s += time.perf_counter() - t1
-        sol = _solve(model.lp, stitching)
+        sol = _solve(model.lp, duals_only=True)  # no crossover: hours on a long segment
         solve_s += sol.solve_s
         if not sol.optimal:
             if sol.status == "Infeasible":
