@@ -183,7 +183,8 @@ def dual_bound(model: PresenceLP, y: np.ndarray, ub: np.ndarray | None = None) -
     # is free), and their round-off must not lift the bound.
     y_x = y.astype(np.longdouble)
     z = cost.astype(np.longdouble) - a.T.astype(np.longdouble) @ y_x
-    col_part = np.minimum(z * lb, z * ub)
+    with np.errstate(invalid="ignore"):  # z >= 0 takes lb (finite), z < 0 takes ub (-inf if inf)
+        col_part = np.where(z >= 0, z * lb, z * ub)
     return float(y_x @ np.where(y != 0, row_part, 0.0) + col_part.sum())
 
 
