@@ -80,8 +80,9 @@ def keep_slots(plan: PresencePlan, lo: int, hi: int) -> PresencePlan:
 def stitched_bound(whole: PresenceLP, spans, parts) -> float:
     """The bound L(y) of the whole horizon's presence LP ``whole`` from the duals of the
     windows ``spans`` (see :func:`windows`), ``parts[k]`` window k's (:func:`window_duals`)."""
-    ub = finite_ub(whole)
-    return dual_bound(whole, _stitch(whole, spans, parts, whole.n_slots, ub), ub)
+    a = whole.lp.matrix().tocsr()  # a year's: assembled once, for the bounds and for L(y)
+    ub = finite_ub(whole, a)
+    return dual_bound(whole, _stitch(whole, spans, parts, whole.n_slots, ub), ub, a)
 
 
 def window_duals(whole: PresenceLP, part: PresenceLP, sol: LPSolution, w_t: int) -> dict:
@@ -153,17 +154,18 @@ def _link_loss(whole, left, right, a0, a1, cand, ub, chain, n_t) -> np.ndarray:
     return (np.maximum(link, 0.0) * bound).sum(axis=0)
 
 
-def dual_bound(model: PresenceLP, y: np.ndarray, ub: np.ndarray | None = None) -> float:
+def dual_bound(model: PresenceLP, y: np.ndarray, ub: np.ndarray | None = None, a=None) -> float:
     """L(y) of the presence LP (see the module docstring): ``y`` clipped to the signs its rows
-    allow, each class's dual set to its best, columns without an upper bound given one."""
+    allow, each class's dual set to its best, columns without an upper bound given one.
+    ``a``: the LP's matrix (CSR), when the caller has it."""
     lp = model.lp
-    a = lp.matrix().tocsr()
+    a = lp.matrix().tocsr() if a is None else a
     lo, hi = lp.vector("lo"), lp.vector("hi")
     y = y.copy()
     y[~np.isfinite(lo)] = np.minimum(y[~np.isfinite(lo)], 0.0)  # row <= hi: y <= 0
     y[~np.isfinite(hi)] = np.maximum(y[~np.isfinite(hi)], 0.0)  # row >= lo: y >= 0
     cost, lb = lp.vector("cost"), lp.vector("lb")
-    ub = finite_ub(model) if ub is None else ub
+    ub = finite_ub(model, a) if ub is None else ub
     rows = lp.rows["share_sum"].slice
     y[rows] = 0.0
     z = cost - a.T @ y
@@ -188,13 +190,14 @@ def dual_bound(model: PresenceLP, y: np.ndarray, ub: np.ndarray | None = None) -
     return float(y_x @ np.where(y != 0, row_part, 0.0) + col_part.sum())
 
 
-def finite_ub(model: PresenceLP) -> np.ndarray:
+def finite_ub(model: PresenceLP, a=None) -> np.ndarray:
     """Upper bounds every solution of the presence LP satisfies, for the columns the LP leaves
     unbounded above: devices present (and paused, and in a job's core) at most the shares that
-    can be present; budgets at most those still open; grid energy at most the load."""
+    can be present; budgets at most those still open; grid energy at most the load. ``a``: the
+    LP's matrix (CSR), when the caller has it."""
     lp = model.lp
     ub = lp.vector("ub").copy()
-    a = lp.matrix().tocsc()
+    a = lp.matrix().tocsr() if a is None else a
     n_p = len(model.pairs[0])
     n_t = model.n_slots
     share = lp.cols["share"].slice
