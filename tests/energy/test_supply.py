@@ -117,6 +117,20 @@ def test_battery_before_contracted_which_is_partly_used() -> None:
     np.testing.assert_allclose(row(r.green_mwh), [1 + 0 + 3, 3, 2])  # stored energy: not green
 
 
+def test_a_schedule_stores_surplus_its_plan_did_not_expect() -> None:
+    # e 10, p 5, rte 1, empty at first; the plan charges nothing (its forecast had no surplus).
+    # slot 0: load 1, wind 4 -> surplus 3 stored anyway: charge 3, soc 3
+    # slot 1: load 5, wind 0, plan discharge 2 -> discharge 2, grid 3, soc 1
+    # slot 2: load 2, wind 9 -> surplus 7, power limit 5: charge 5, curtailed 2, soc 6
+    r = one_hub([1, 5, 2], [4, 0, 9], [900] * 3, bat(10, 5, 1.0, soc0=0.0), 500.0,
+                schedule=([[0, 0, 0]], [[0, 2, 0]]))  # fmt: skip
+    np.testing.assert_allclose(row(r.charge_mwh), [3, 0, 5])
+    np.testing.assert_allclose(row(r.discharge_mwh), [0, 2, 0])
+    np.testing.assert_allclose(row(r.grid_mwh), [0, 3, 0])
+    np.testing.assert_allclose(row(r.curtailed_mwh), [0, 0, 2])
+    np.testing.assert_allclose(row(r.soc_mwh), [3, 1, 6])
+
+
 def test_a_schedule_charges_from_own_energy_contracted_green_frees() -> None:
     # A plan (an optimiser's) counts contracted green before own energy is stored, as the LP
     # does. e 10, p 5, rte 1, empty at first; contracted 3 MWh per slot.
@@ -390,6 +404,11 @@ def test_a_plan_keeps_the_invariants_and_never_displaces_green(kw: dict, data) -
     short = np.maximum(kw["load_mwh"] - own - kw["contracted_avail_mwh"], 0.0)
     assert np.all(r.discharge_mwh <= short * (1 + 1e-12))  # only load green cannot cover
     assert np.all(r.grid_mwh <= short * (1 + 1e-9) + 1e-12)  # green serves load before the grid
+    # own green is curtailed only where the battery is full, at its power limit or discharging
+    b = kw["battery"]
+    full = r.soc_mwh >= b.e_mwh[:, None] * (1 - 1e-9) - 1e-12
+    at_power = r.charge_mwh >= b.p_mw[:, None] * kw["dt_h"] * (1 - 1e-9) - 1e-12
+    assert np.all((r.curtailed_mwh <= 1e-9) | full | at_power | (r.discharge_mwh > 0))
 
 
 @settings(max_examples=200, deadline=None)

@@ -316,10 +316,12 @@ def serve_load(
         Charge from the grid where ``ci_g_per_kwh < grid_charge_threshold_g_per_kwh`` (H,) or
         float, gCO2/kWh (required then, refused otherwise).
     schedule : (charge_mwh, discharge_mwh), each array_like (H, T), optional
-        A battery plan (an optimiser's) that replaces the rule: the battery charges up to the
-        planned energy (from own surplus; with ``grid_charge`` the grid tops it up) and
-        discharges up to the planned energy (at most the remaining load), both within its
-        limits; the threshold then plays no part.
+        A battery plan (an optimiser's) that replaces the rule: the battery discharges up to
+        the planned energy (at most the remaining load) and, in every other slot, stores the
+        own surplus (with ``grid_charge`` the grid tops it up to the planned charge), within
+        its limits; the threshold then plays no part. Storing all the surplus, not only the
+        planned charge, costs nothing and leaves more for the planned discharges when the
+        forecasts the plan was made on were wrong.
     """
     load = _energy("load_mwh", load_mwh, None)
     shape = load.shape
@@ -359,10 +361,13 @@ def serve_load(
         own_cap = np.minimum(surplus + freed, p_slot)
         dis_want = np.minimum(np.minimum(np.maximum(residual - contracted, 0.0), p_slot), plan_out)
         ask = dis_want > 0.0
-        charge_want = np.minimum(own_cap, plan_in)
+        # Own green that would be curtailed is stored whenever the plan does not discharge,
+        # whatever the plan's charge: forecasts err, and more stored green only leaves the
+        # plan's later discharges more to give (a re-plan starts from the state of charge).
+        charge_want = own_cap.copy()
+        if grid_charge:  # the grid tops up to the plan's charge
+            np.maximum(charge_want, np.minimum(p_slot, plan_in), out=charge_want)
         charge_want[ask] = 0.0
-        if grid_charge:
-            charge_want = np.where(ask, 0.0, np.minimum(p_slot, plan_in))
     elif grid_charge:
         gthr = _vector("grid_charge_threshold_g_per_kwh", grid_charge_threshold_g_per_kwh, n)
         charge_want = np.where((ci < gthr[:, None]) & ~ask, p_slot, own_cap)
