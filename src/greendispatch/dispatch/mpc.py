@@ -9,7 +9,8 @@ at each hub's expected marginal carbon over the job's window past the horizon (t
 there: the replay of the last days observed, less the booked load), so a month-long job picks
 its hub by the month, not by its first two days. The engine then places each job where the
 plan put it (whole devices, one hub, contiguous unless interruptible), and the battery follows
-the plan's charge and discharge for the slots until the next cycle. A re-solve gets
+the plan's discharge for the slots until the next cycle, storing any own surplus in the others
+(the forecasts may have missed it). A re-solve gets
 ``CYCLE_ITERATIONS`` simplex iterations; a cycle whose LP is not solved by then places its jobs
 by marginal carbon alone (as ``green-first`` would) and keeps the last battery plan, so a year
 stays within minutes.
