@@ -168,23 +168,24 @@ def dual_bound(model: PresenceLP, y: np.ndarray, ub: np.ndarray | None = None, a
     ub = finite_ub(model, a) if ub is None else ub
     rows = lp.rows["share_sum"].slice
     y[rows] = 0.0
-    z = cost - a.T @ y
+    # In extended precision: duals of the potentials may be large (their offset is free), and
+    # their round-off must not lift the bound.
+    y_x = y.astype(np.longdouble)
+    z = cost.astype(np.longdouble) - a.T.astype(np.longdouble) @ y_x
     share = lp.cols["share"].slice
     ac = model.share_index[0]
     has = np.flatnonzero(np.bincount(ac, minlength=model.classes.n_classes) > 0)
     row_of_class = np.full(model.classes.n_classes, -1, dtype=np.int64)
     row_of_class[has] = np.arange(len(has))
     best = np.full(len(has), np.inf)
-    np.minimum.at(best, row_of_class[ac], z[share])
+    np.minimum.at(best, row_of_class[ac], z[share].astype(np.float64))
     y[rows] = best
+    y_x[rows] = best
+    z[share] -= best[row_of_class[ac]]  # each share enters its class's row with 1
     row_part = np.where(y > 0, lo, hi)
     row_part = np.where(y == 0, 0.0, row_part)
     if not np.isfinite(row_part[y != 0]).all():
         return -np.inf
-    # The sum itself in extended precision: duals of the potentials may be large (their offset
-    # is free), and their round-off must not lift the bound.
-    y_x = y.astype(np.longdouble)
-    z = cost.astype(np.longdouble) - a.T.astype(np.longdouble) @ y_x
     with np.errstate(invalid="ignore"):  # z >= 0 takes lb (finite), z < 0 takes ub (-inf if inf)
         col_part = np.where(z >= 0, z * lb, z * ub)
     return float(y_x @ np.where(y != 0, row_part, 0.0) + col_part.sum())
