@@ -218,3 +218,33 @@ def test_mpc_chooses_a_long_jobs_hub_by_its_whole_run() -> None:
     run = simulate(jobs, sig, net, MPC(horizon_h=4.0))
     assert run.placements.hub[0] == 1 and run.placements.start[0] == 0
     assert run_metrics(run)["carbon_t"] == pytest.approx(1.6, rel=1e-9)
+
+
+def test_a_replanned_job_moves_its_pauses_to_the_dirty_hours_the_forecasts_reveal(
+    monkeypatch,
+) -> None:
+    # 4 h of interruptible work (no checkpoint cost) at A in hours 0-5, forecasts 2 h long;
+    # beyond them the last forecast hours repeat. At hour 0 every hour looks like 300 g/kWh, so
+    # the job runs in one piece, hours 0-3. Re-planned every hour: at hour 2 the forecasts show
+    # 300, 900 (and the repeat 300, 900 after), so the work left goes to hours 2 and 4 instead
+    # of 2 and 3; at hour 3 they show 900, 600 (then 900): hour 4 stays; at hour 4 they show
+    # 600, 300: the last hour of work moves to hour 5. Actual: 3 x 300 + 300 = 1.2 t, against
+    # 3 x 300 + 900 = 1.8 t without re-planning.
+    from greendispatch.dispatch.policies import GreenFirst
+
+    monkeypatch.setattr("greendispatch.sim.engine.FORECAST_HORIZON_H", 2)
+    ci = [[300, 300, 300, 900, 600, 300], [950] * 6]
+    _, sig, net = tiny(6, ci_g_per_kwh=ci)
+    jobs = make_jobs(1, duration_h=4.0, deadline_h=6.0, interruptible=True, checkpoint_h=0.0)
+
+    class Replanning(GreenFirst):
+        replan_pauses_h = 1.0
+
+    once = simulate(jobs, sig, net, make_policy("green-first"))
+    assert (once.placements.start[0], once.placements.n_slots[0]) == (0, 4)
+    assert run_metrics(once)["carbon_t"] == pytest.approx(1.8)
+    run = simulate(jobs, sig, net, Replanning())
+    assert run.placements.split_slots[0].tolist() == [0, 1, 2, 5]
+    assert run.placements.segments[0] == 2 and run.placements.n_slots[0] == 4
+    assert run_metrics(run)["carbon_t"] == pytest.approx(1.2)
+    assert run.busy[0].sum(axis=0).tolist()[:6] == [1, 1, 1, 0, 0, 1]

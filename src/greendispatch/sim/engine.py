@@ -19,7 +19,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from greendispatch.dispatch.base import JobView, Policy, SlotScorer, SlotView, sliding_sums
+from greendispatch.dispatch.base import (
+    JobView,
+    Policy,
+    SlotScorer,
+    SlotView,
+    sliding_sums,
+    uncovered_carbon,
+)
 from greendispatch.energy.supply import BatteryParams, SupplyResult, serve_load
 from greendispatch.errors import InputError, ModelError
 from greendispatch.signals.build import Signals
@@ -33,6 +40,7 @@ _EPS = 1e-9
 FORECAST_HORIZON_H = 48  # forecasts reach 2 days; beyond, the last observed days replay
 REPLAY_DAYS = 28  # days of observations replayed beyond the forecasts
 LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
+_HELD = -1e12  # the score of a slot a job has already run in: it always keeps it
 
 
 @dataclass(frozen=True)
@@ -248,6 +256,10 @@ def simulate(
         prepare(jobs, net, n_t, dt, bat, observed=observed)
     begin_cycle = getattr(policy, "begin_cycle", None)
     on_book = getattr(policy, "booked", None)
+    # A policy with ``replan_pauses_h`` moves the pauses of its interruptible jobs that often.
+    replan_h = getattr(policy, "replan_pauses_h", None)
+    replan_every = max(1, round(replan_h / dt)) if replan_h else 0
+    movable: list[int] = []  # interruptible jobs placed in their windows, with slack left
     step = max(1, n_t // 200)
 
     has_regions = bool(net.region_ids)
@@ -286,6 +298,64 @@ def simulate(
         if on_book is not None:
             on_book(j, h, slots)
 
+    def held_slots(j: int) -> np.ndarray:
+        got = split.get(j)
+        if got is not None:
+            return got.astype(np.int64)
+        return np.arange(start[j], start[j] + n_slots[j], dtype=np.int64)
+
+    def replan_pauses(t: int, candidates: list[int]) -> list[int]:
+        """Each interruptible job with slack left after slot ``t`` chooses again, at its hub
+        and on the forecasts issued at ``t``, the slots it runs from ``t`` to its deadline:
+        the cheapest by marginal carbon, as on placement (its slots before ``t`` stay, and the
+        resume overhead of all its pieces is counted), if they cost less than those it holds.
+        A job moves its pauses to where the forecasts now show calm, dark or dirty hours,
+        which on placement lay beyond them. Returns the jobs that still have slack."""
+        jobs_left, mine = [], []
+        for j in candidates:
+            held = held_slots(j)
+            future = held[held >= t]
+            if len(future) and dead_l[j] - t > len(future):
+                jobs_left.append(j)
+                mine.append((held[held < t], future))
+        if not jobs_left:
+            return jobs_left
+        width = min(n_t, max(dead_l[j] for j in jobs_left)) - t
+        sv = fc.slot_view(t, width, dt, booked_it[:, t : t + width])
+        surplus, ci_pue = sv.surplus_it_mw, sv.ci_pue
+        for j, (past, future) in zip(jobs_left, mine, strict=True):
+            h, k, nd = int(hub[j]), pool_l[j], devices_l[j]
+            w = min(dead_l[j], n_t) - t
+            mw = float(marg_mw_k[k][h] * nd)
+            # The job's own future load is off the books while it chooses.
+            free[h, k, future] += nd
+            booked_it[h, future] -= mw
+            surplus[h, future - t] += mw
+            row = uncovered_carbon(np.array([mw]), surplus[h : h + 1, :w], ci_pue[h : h + 1, :w])[0]
+            row[free[h, k, t : t + w] < nd] = np.inf
+            s0 = int(past[0]) if len(past) else t
+            scores = np.full(t + w - s0, np.inf)
+            scores[past - s0] = _HELD
+            scores[t - s0 :] = row
+            found = _cheapest_slots(scores, dslots_l[j], ckpt_l[j], dt)
+            keep = future
+            if found is not None:
+                slots = found[0] + s0
+                new = slots[slots >= t]
+                if len(slots) - len(new) == len(past) and row[new - t].sum() < row[
+                    future - t
+                ].sum() * (1.0 - 1e-12):
+                    keep = new
+                    start[j], n_slots[j], segments[j] = slots[0], len(slots), found[1]
+                    if found[1] > 1:
+                        split[j] = slots.astype(np.int32)
+                    else:
+                        split.pop(j, None)
+            free[h, k, keep] -= nd
+            booked_it[h, keep] += mw
+            surplus[h, keep - t] -= mw
+        return jobs_left
+
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
     if has_regions:
         h_per_gb = transfer_h_per_gb(net)
@@ -310,6 +380,8 @@ def simulate(
         lo_i, hi_i = bounds[t], bounds[t + 1]
         if progress is not None and t % step == 0:
             progress(t, n_t)
+        if replan_every and t % replan_every == 0 and movable:
+            movable = replan_pauses(t, movable)
         if lo_i == hi_i:
             continue
         batch = order[lo_i:hi_i]
@@ -386,6 +458,8 @@ def simulate(
                 _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book)
             if has_regions and 0 <= hub[j] != home:  # placed away from home: data moved
                 moved[j] = data_l[j]
+            if replan_every and placed and jv.interruptible and d > 1 and dj - t > d:
+                movable.append(j)
     if progress is not None:
         progress(n_t, n_t)
 
