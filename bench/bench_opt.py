@@ -10,12 +10,14 @@ Run: ``.venv/bin/python bench/bench_opt.py [CASE]``, CASE one of ``oracle``,
 ``oracle-presence``, ``captured-china``, ``captured-global`` or ``all`` (the default); or
 ``fixed-hubs`` (how the gap splits: the bound with each job fixed to ``green-first``'s and
 ``mpc``'s hub); or ``gap-28`` (28 days, where the whole presence LP solves: the bound whole,
-in segments and in windows, and the policies against it).
+in segments and in windows, and the policies against it). With ``GD_BENCH_SAVE_LOADS=DIR``
+the captured cases also save each policy's IT load and grid energy per hub and slot there.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -78,6 +80,16 @@ def captured_case(scenario: str, oracle_lp: str, trace: str | None = None) -> di
     sim = prepare(req)
     run_policies(sim, req)
     doc = results_document(sim, req)
+    save = os.environ.get("GD_BENCH_SAVE_LOADS")
+    if save:  # each policy's IT load and grid energy per hub and slot, for analysis
+        import numpy as np
+
+        arrays = {f"it_mw:{n}": r.it_mw for n, r in sim.runs.items()}
+        arrays |= {f"grid_mwh:{n}": r.supply.grid_mwh for n, r in sim.runs.items()}
+        if hasattr(getattr(sim.oracle, "plan", None), "running"):  # the presence LP's plan
+            arrays["lp_running"] = sim.oracle.plan.running
+        out = Path(save) / f"{scenario}-loads.npz"
+        np.savez_compressed(out, hubs=np.array(sim.net.hub_ids), **arrays)
     keep = ("carbon_t", "captured_share", "wait_mean_h", "deadline_misses", "runtime_s")
     return {
         "scenario": scenario,
