@@ -157,6 +157,7 @@ def signals_cmd(
 
 TRACE_FORMATS = ("alibaba", "gaia", "azure-llm")
 ORACLE_LPS = ("auto", "exact", "grouped", "presence")
+ORACLE_ROUNDINGS = ("auto", "milp", "heuristic")  # greendispatch.opt.milp.ROUNDINGS
 
 
 @app.command("simulate")
@@ -218,6 +219,14 @@ def simulate_cmd(
             help="The oracle's LP: auto|exact|grouped|presence (see docs/optimisation.md).",
         ),
     ] = "auto",
+    oracle_rounding: Annotated[
+        str,
+        typer.Option(
+            "--oracle-rounding",
+            help="The oracle's feasible schedule: auto (the MILP on small instances, else the "
+            "rounding heuristic) | milp | heuristic.",
+        ),
+    ] = "auto",
     data_dir: DataDirOpt = None,
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
@@ -236,6 +245,9 @@ def simulate_cmd(
     if oracle_lp not in ORACLE_LPS:
         choices = ", ".join(ORACLE_LPS)
         raise InputError(f"--oracle-lp: expected one of {choices} (got {oracle_lp!r})")
+    if oracle_rounding not in ORACLE_ROUNDINGS:
+        choices = ", ".join(ORACLE_ROUNDINGS)
+        raise InputError(f"--oracle-rounding: expected one of {choices} (got {oracle_rounding!r})")
     req = SimulationRequest(
         scenario=scenario,
         policies=policy,
@@ -253,6 +265,7 @@ def simulate_cmd(
         write_tables=not no_tables,
         grid_charge=grid_charge,
         oracle_lp=oracle_lp,
+        oracle_rounding=oracle_rounding,
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)

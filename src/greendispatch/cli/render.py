@@ -147,6 +147,8 @@ def print_results(console: Console, doc: dict[str, Any]) -> None:
             f"oracle: LP lower bound {oracle['bound_t']:,.1f} t CO2 "
             f"(build {oracle['build_s']:.1f} s,"
             f" solve {oracle['solve_s']:.1f} s, {oracle['lp']['mode']} LP); rounded schedule "
-            f"{oracle['rounded_t']:,.1f} t; captured = (baseline - policy) / (baseline - bound)",
+            f"{oracle['rounded_t']:,.1f} t"
+            f"{' (MILP)' if oracle.get('rounding', {}).get('method') == 'milp' else ''}; "
+            "captured = (baseline - policy) / (baseline - bound)",
             highlight=False,
         )

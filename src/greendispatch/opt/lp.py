@@ -3,6 +3,7 @@
 After PyPSA's linopy: a model is built block by block (each block of variables or constraints
 is added in one vectorised call and keeps a stable name), solved once, and read back by block
 name. Rows are ``lo <= A x <= hi``; columns ``lb <= x <= ub``; the objective is minimised.
+Blocks of integer columns make it a MILP (HiGHS's branch and cut; no duals).
 """
 
 from __future__ import annotations
@@ -39,14 +40,18 @@ class LinearProgram:
     _lb: list[np.ndarray] = field(default_factory=list)
     _ub: list[np.ndarray] = field(default_factory=list)
     _cost: list[np.ndarray] = field(default_factory=list)
+    _integer: list[np.ndarray] = field(default_factory=list)
     _lo: list[np.ndarray] = field(default_factory=list)
     _hi: list[np.ndarray] = field(default_factory=list)
     _entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     n_cols: int = 0
     n_rows: int = 0
 
-    def add_cols(self, name: str, n: int, lb=0.0, ub=INF, cost=0.0) -> np.ndarray:
-        """``n`` new columns; returns their indices. Bounds and cost broadcast to (n,)."""
+    def add_cols(
+        self, name: str, n: int, lb=0.0, ub=INF, cost=0.0, *, integer: bool = False
+    ) -> np.ndarray:
+        """``n`` new columns; returns their indices. Bounds and cost broadcast to (n,);
+        ``integer``: the columns take whole values (the model becomes a MILP)."""
         if name in self.cols:
             raise ModelError(f"LP column block {name!r} added twice")
         idx = np.arange(self.n_cols, self.n_cols + n, dtype=np.int64)
@@ -54,7 +59,12 @@ class LinearProgram:
         self.n_cols += n
         for store, v in ((self._lb, lb), (self._ub, ub), (self._cost, cost)):
             store.append(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)))
+        self._integer.append(np.full(n, integer))
         return idx
+
+    @property
+    def is_mip(self) -> bool:
+        return any(bool(b.any()) for b in self._integer)
 
     def add_rows(
         self,
@@ -103,10 +113,13 @@ class LinearProgram:
         crossover: bool = True,
         time_limit_s: float | None = None,
         iteration_limit: int | None = None,
+        mip_rel_gap: float | None = None,
     ) -> LPSolution:
         """Solve with HiGHS; ``method`` is HiGHS's ``solver`` option (choose, simplex, ipm).
         With ``ipm`` and no ``crossover`` the solution is the interior point's (fast, not a
-        vertex); the objective reported is then the smaller of the primal and dual values."""
+        vertex); the objective reported is then the smaller of the primal and dual values.
+        A MILP stopped by ``time_limit_s`` keeps its best schedule found (``feasible``), with
+        the relative gap to its proven bound in ``mip_gap``."""
         import highspy
 
         a = self.matrix()
@@ -120,6 +133,9 @@ class LinearProgram:
             h.setOptionValue("time_limit", float(time_limit_s))
         if iteration_limit is not None:  # deterministic, unlike a time limit
             h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+        mip = self.is_mip
+        if mip and mip_rel_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n_cols, self.n_rows
         lp.col_cost_ = self.vector("cost")
@@ -131,19 +147,26 @@ class LinearProgram:
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
+        if mip:
+            kind = highspy.HighsVarType
+            lp.integrality_ = [kind.kInteger if i else kind.kContinuous
+                               for i in np.concatenate(self._integer).tolist()]  # fmt: skip
         h.passModel(lp)
         t0 = time.perf_counter()
         h.run()
         solve_s = time.perf_counter() - t0
         status = h.modelStatusToString(h.getModelStatus())
         sol = h.getSolution()
+        info = h.getInfo()
         ok = status == "Optimal"
-        x = np.asarray(sol.col_value) if ok else np.zeros(self.n_cols)
+        feasible = ok or (mip and info.primal_solution_status == 2)  # 2: a feasible point
+        x = np.asarray(sol.col_value) if feasible else np.zeros(self.n_cols)
         dual = np.asarray(sol.row_dual) if ok and sol.dual_valid else np.zeros(self.n_rows)
-        obj = h.getInfo().objective_function_value if ok else float("nan")
+        obj = info.objective_function_value if feasible else float("nan")
         if ok and not crossover and sol.dual_valid:
             obj = min(obj, self._dual_objective(a, dual))
-        return LPSolution(self, status, ok, float(obj), x, dual, solve_s)
+        gap = float(info.mip_gap) if mip and feasible else 0.0
+        return LPSolution(self, status, ok, float(obj), x, dual, solve_s, feasible, gap)
 
     def _dual_objective(self, a: sp.csc_matrix, y: np.ndarray) -> float:
         """The dual objective of row duals ``y`` (a lower bound on the optimum whatever ``y``
@@ -197,6 +220,8 @@ class LPSolution:
     x: np.ndarray
     row_dual: np.ndarray
     solve_s: float
+    feasible: bool = False  # a solution to read (always when optimal)
+    mip_gap: float = 0.0  # a MILP's relative gap to its proven bound (0 when optimal)
 
     def col(self, name: str) -> np.ndarray:
         return self.x[self.lp.cols[name].slice]

@@ -12,8 +12,8 @@ where its group's LP plan has room left (devices integral, non-interruptible wor
 every capacity check the engine's own), choosing within the plan by marginal carbon on the
 actual signals plus the LP's shadow price of the capacity it takes (so a job leaves the slots
 that later work needs more), with the batteries following the LP's charge and discharge plan.
-Its carbon is ``rounded_t``. (A MILP would give the best integral schedule on small instances;
-this heuristic serves every size with one code path.)
+Its carbon is ``rounded_t``. On small instances the runner uses the MILP's best integral
+schedule instead (:mod:`greendispatch.opt.milp`); this heuristic serves every size.
 """
 
 from __future__ import annotations

@@ -256,6 +256,9 @@ def simulate(
         prepare(jobs, net, n_t, dt, bat, observed=observed)
     begin_cycle = getattr(policy, "begin_cycle", None)
     on_book = getattr(policy, "booked", None)
+    # A policy may prescribe a job's hub and slots (the oracle's MILP schedule); the engine
+    # checks them as it checks its own choices and places the job itself if they fail.
+    prescribe = getattr(policy, "prescribed", None)
     # A policy with ``replan_pauses_h`` moves the pauses of its interruptible jobs that often.
     replan_h = getattr(policy, "replan_pauses_h", None)
     replan_every = max(1, round(replan_h / dt)) if replan_h else 0
@@ -431,7 +434,14 @@ def simulate(
             )
             placed = False
             jsv = sv.trim(max(1, dj - t))
-            if L > 0 and jv.interruptible and scorer is not None and d > 1:
+            if prescribe is not None and L > 0:
+                got = prescribe(j)
+                if got is not None:
+                    placed = _place_prescribed(
+                        jv, sv, *got, free, k, nd, ckpt_l[j], dt, dj, hub, start, n_slots,
+                        segments, split, book,
+                    )  # fmt: skip
+            if not placed and L > 0 and jv.interruptible and scorer is not None and d > 1:
                 placed = _place_split(
                     jv,
                     jsv,
@@ -563,6 +573,35 @@ def _place_split(
         split[j] = slots.astype(np.int32)
         return True
     return False
+
+
+def _place_prescribed(
+    jv, sv, h, slots, free, k, nd, ckpt_h, dt, dead, hub, start, n_slots, segments, split, book
+) -> bool:
+    """Place the job at hub ``h`` in ``slots`` (sorted, absolute) if the engine's own checks
+    pass: an allowed hub, inside the window after the data transfer, whole devices free in
+    every slot, one piece unless interruptible, and exactly the work plus the resume overhead
+    of its pieces. False (nothing booked) if any fails."""
+    slots = np.asarray(slots, dtype=np.int64)
+    t, d, j = sv.t, jv.d, jv.index
+    if not (0 <= h < len(jv.allowed)) or not (jv.all_allowed or jv.allowed[h]) or not len(slots):
+        return False
+    if slots[0] < t + int(jv.es[h]) or slots[-1] >= dead or np.any(np.diff(slots) < 1):
+        return False
+    pieces = 1 + int(np.count_nonzero(np.diff(slots) > 1))
+    if pieces > 1 and not (jv.interruptible and d > 1):
+        return False
+    if len(slots) != d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS):
+        return False
+    if free[h, k, slots].min() < nd:
+        return False
+    if pieces == 1:
+        _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
+        return True
+    book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
+    hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
+    split[j] = slots.astype(np.int32)
+    return True
 
 
 def _cheapest_slots(

@@ -47,6 +47,7 @@ class SimulationRequest:
     write_tables: bool = True
     grid_charge: bool = False
     oracle_lp: str = "auto"  # the oracle's LP: auto, exact, grouped or presence
+    oracle_rounding: str = "auto"  # its feasible schedule: auto, milp or heuristic
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,6 +63,7 @@ class Simulation:
     seed: int
     runs: dict[str, SimRun] = field(default_factory=dict)
     oracle: Any = None  # greendispatch.opt.oracle.OracleResult when the oracle was asked for
+    oracle_rounding: dict[str, Any] | None = None  # how its feasible schedule was made
 
 
 def with_days(loaded: LoadedScenario, days: int | None) -> LoadedScenario:
@@ -137,7 +139,8 @@ def run_policies(
         names.insert(0, "baseline")
     for name in names:
         if name == ORACLE:
-            from greendispatch.opt.oracle import rounding_policy, solve_oracle
+            from greendispatch.opt.milp import oracle_rounding
+            from greendispatch.opt.oracle import solve_oracle
 
             lp_progress = progress(f"{name}: LP") if progress is not None else None
             if lp_progress is not None:
@@ -157,9 +160,10 @@ def run_policies(
                     f"oracle: {len(sim.oracle.excluded)} job(s) no schedule can serve (no "
                     f"allowed hub big enough, or a window too short) are outside the bound: {ids}"
                 )
-            policy: Any = rounding_policy(
-                sim.oracle, sim.jobs, sim.net.n_hubs, sim.signals.grid.n_slots
-            )
+            policy, sim.oracle_rounding = oracle_rounding(
+                sim.oracle, sim.jobs, sim.signals, sim.net, how=req.oracle_rounding,
+                grid_charge=req.grid_charge,
+            )  # fmt: skip
             forecast = "perfect"  # the oracle has hindsight
         else:
             policy, forecast = make_policy(name, req.carbon_weight), req.forecast
@@ -207,8 +211,10 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
                 "columns": o.n_cols,
                 "rows": o.n_rows,
             },
+            "rounding": sim.oracle_rounding or {"method": "heuristic"},
             "basis": "LP lower bound on location-based carbon with perfect foresight; "
-            "rounded_t is the carbon of a feasible schedule rounded from it",
+            "rounded_t is the carbon of a feasible schedule rounded from it (or, on a small "
+            "instance, the MILP's best integral schedule)",
         }
     return doc | {
         "config": {

@@ -1,0 +1,299 @@
+"""The best integral schedule of a small instance: a MILP, solved by HiGHS's branch and cut.
+
+The oracle's LP relaxes whole devices, one hub per job and running in one piece; its rounding
+heuristic (:class:`~greendispatch.opt.oracle.OraclePolicy`,
+:class:`~greendispatch.opt.presence.SharePolicy`) finds a feasible schedule at any size. On a
+small instance the MILP finds the best one, within ``mip_rel_gap`` of optimal:
+
+- every job at one hub with all its devices in each slot it runs; a job in one piece picks one
+  start (``start``, a binary per hub and start slot); an interruptible one picks its hub
+  (``hub``) and its slots (``run``, a binary per hub and slot of its window), and pays the
+  engine's resume overhead: ``ceil((pieces - 1) x checkpoint / dt)`` more slots (``overhead``,
+  an integer), its pieces counted by ``piece_start`` (each slot it runs after one it did not);
+- windows per hub after the data transfer, devices within the free capacity per hub, pool kind
+  and slot (``capacity``);
+- the energy side of :func:`~greendispatch.opt.model.add_energy`: own wind and solar,
+  contracted green, grid import and the batteries, on the actual signals.
+
+Its schedule goes to the engine as prescribed placements (:class:`MilpPolicy`); the engine
+checks each one as it checks its own choices, and places a job itself if one fails.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from greendispatch.energy.supply import BatteryParams
+from greendispatch.errors import InputError
+from greendispatch.opt.classes import JobSlots, job_slots
+from greendispatch.opt.lp import LinearProgram
+from greendispatch.opt.model import (
+    EnergyInputs,
+    add_energy,
+    energy_flows,
+    energy_inputs,
+    grid_carbon_t,
+)
+from greendispatch.sim.network import NetworkArrays
+from greendispatch.workload.jobs import JobTable
+
+MILP_BINARY_LIMIT = 20_000  # instances needing more binaries are rounded by the heuristic
+MILP_TIME_LIMIT_S = 120.0  # then the best schedule found so far, its gap reported
+MILP_REL_GAP = 1e-4
+_EPS = 1e-9  # the engine's tolerance on the resume overhead
+
+
+@dataclass(frozen=True)
+class MilpSchedule:
+    """Per job its hub (-1: not in the MILP) and slots; the batteries' plan (H, T) MWh; the
+    MILP's carbon (t), whether it was proven optimal and its relative gap to its bound."""
+
+    hub: np.ndarray
+    slots: dict[int, np.ndarray]
+    charge_mwh: np.ndarray
+    discharge_mwh: np.ndarray
+    carbon_t: float
+    optimal: bool
+    mip_gap: float
+    n_binaries: int
+    build_s: float
+    solve_s: float
+
+
+def _ragged(counts: np.ndarray) -> np.ndarray:
+    """``0 .. c-1`` for each count ``c``, concatenated."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
+
+
+def _pairs(js, keep: np.ndarray | None):
+    """(job, hub) pairs whose window holds the work, and whether each job may run in pieces."""
+    fits = js.mask & (js.first + js.d[:, None] <= js.end[:, None])
+    if keep is not None:
+        fits &= keep[:, None]
+    jj, hh = np.nonzero(fits)
+    inter = np.ones(len(js.end), dtype=bool) if js.interruptible is None else js.interruptible
+    split = inter & (js.d > 1)
+    return jj, hh, split
+
+
+def milp_binaries(jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, keep=None) -> int:
+    """The binaries the MILP of these jobs needs (its size, to decide whether to solve it)."""
+    js = job_slots(jobs, net, n_slots, dt_h)
+    jj, hh, split = _pairs(js, keep)
+    width = js.end[jj] - js.first[jj, hh]
+    per = np.where(split[jj], width + 1, width - js.d[jj] + 1)
+    return int(per.sum())
+
+
+def solve_milp(
+    jobs: JobTable,
+    signals,
+    net: NetworkArrays,
+    *,
+    battery: BatteryParams | None = None,
+    grid_charge: bool = False,
+    keep: np.ndarray | None = None,
+    time_limit_s: float = MILP_TIME_LIMIT_S,
+    mip_rel_gap: float = MILP_REL_GAP,
+) -> MilpSchedule | None:
+    """The carbon-optimal integral schedule of ``jobs`` (those in ``keep``, default all) on the
+    actual signals; None if HiGHS found no feasible one in ``time_limit_s``."""
+    n_t, dt = signals.grid.n_slots, signals.grid.dt_h
+    return solve_milp_slots(
+        job_slots(jobs, net, n_t, dt),
+        energy_inputs(signals, net, battery),
+        jobs.checkpoint_h / dt,
+        keep=keep,
+        grid_charge=grid_charge,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+    )
+
+
+def solve_milp_slots(
+    js: JobSlots,
+    e: EnergyInputs,
+    checkpoint_slots: np.ndarray,
+    *,
+    keep: np.ndarray | None = None,
+    grid_charge: bool = False,
+    time_limit_s: float = MILP_TIME_LIMIT_S,
+    mip_rel_gap: float = MILP_REL_GAP,
+) -> MilpSchedule | None:
+    """:func:`solve_milp` on the jobs' windows in slots (``js``) and the energy inputs ``e``;
+    ``checkpoint_slots``: each job's resume overhead in slots (its checkpoint hours / dt)."""
+    t0 = time.perf_counter()
+    n_t, dt = e.shape[1], e.dt_h
+    n_h, n_k = e.cap.shape[:2]
+    jj, hh, split = _pairs(js, keep)
+    lp = LinearProgram()
+
+    # One piece: a binary per (job, hub) pair and start slot; it runs d slots from there.
+    one = ~split[jj]
+    oj, oh = jj[one], hh[one]
+    n_starts = js.end[oj] - js.d[oj] - js.first[oj, oh] + 1
+    s_pair = np.repeat(np.arange(len(oj)), n_starts)
+    s_slot = js.first[oj, oh][s_pair] + _ragged(n_starts)
+    start = lp.add_cols("start", len(s_pair), 0.0, 1.0, integer=True)
+    s_run = np.repeat(np.arange(len(s_pair)), js.d[oj][s_pair])
+    one_col = start[s_run]
+    one_t = s_slot[s_run] + _ragged(js.d[oj][s_pair])
+    one_j, one_h = oj[s_pair][s_run], oh[s_pair][s_run]
+
+    # In pieces: a hub binary per pair, a run binary per pair and window slot, the pieces'
+    # starts and the overhead slots.
+    pj, ph = jj[~one], hh[~one]
+    width = js.end[pj] - js.first[pj, ph]
+    r_pair = np.repeat(np.arange(len(pj)), width)
+    r_off = _ragged(width)
+    r_slot = js.first[pj, ph][r_pair] + r_off
+    hub = lp.add_cols("hub", len(pj), 0.0, 1.0, integer=True)
+    run = lp.add_cols("run", len(r_pair), 0.0, 1.0, integer=True)
+    piece = lp.add_cols("piece_start", len(r_pair), 0.0, 1.0)
+    over = lp.add_cols("overhead", len(pj), 0.0, np.maximum(width - js.d[pj], 0), integer=True)
+
+    jobs_in = np.unique(jj)
+    row_of = np.full(len(js.end), -1, dtype=np.int64)
+    row_of[jobs_in] = np.arange(len(jobs_in))
+    lp.add_rows("assign", len(jobs_in), np.concatenate([row_of[oj][s_pair], row_of[pj]]),
+                np.concatenate([start, hub]), 1.0, 1.0, 1.0)  # fmt: skip
+    n_r = len(r_pair)
+    lp.add_rows("link", n_r, np.tile(np.arange(n_r), 2), np.concatenate([run, hub[r_pair]]),
+                np.concatenate([np.ones(n_r), -np.ones(n_r)]), -np.inf, 0.0)  # fmt: skip
+    lp.add_rows("work", len(pj), np.concatenate([r_pair, np.arange(len(pj)), np.arange(len(pj))]),
+                np.concatenate([run, hub, over]),
+                np.concatenate([np.ones(n_r), -js.d[pj].astype(np.float64), -np.ones(len(pj))]),
+                0.0, 0.0)  # fmt: skip
+    later = np.flatnonzero(r_off > 0)  # piece_start >= run[t] - run[t - 1]
+    lp.add_rows("pieces", n_r, np.concatenate([np.arange(n_r), np.arange(n_r), later]),
+                np.concatenate([piece, run, run[later - 1]]),
+                np.concatenate([np.ones(n_r), -np.ones(n_r), np.ones(len(later))]),
+                0.0, np.inf)  # fmt: skip
+    # ... and no more: piece_start <= run[t] and <= 1 - run[t - 1], so it counts the pieces.
+    lp.add_rows("piece_on", n_r, np.tile(np.arange(n_r), 2), np.concatenate([piece, run]),
+                np.concatenate([np.ones(n_r), -np.ones(n_r)]), -np.inf, 0.0)  # fmt: skip
+    lp.add_rows("piece_after_pause", len(later), np.tile(np.arange(len(later)), 2),
+                np.concatenate([piece[later], run[later - 1]]), 1.0, -np.inf, 1.0)  # fmt: skip
+    ck = np.asarray(checkpoint_slots, dtype=np.float64)[pj]
+    # overhead = ceil((pieces - 1) x checkpoint / dt), the engine's count: the least integer
+    # at or above it (so a job runs no slot its work and resumes do not need).
+    p_rows = np.concatenate([np.arange(len(pj)), r_pair, np.arange(len(pj))])
+    p_cols = np.concatenate([over, piece, hub])
+    p_vals = np.concatenate([np.ones(len(pj)), -ck[r_pair], ck])
+    lp.add_rows("resume", len(pj), p_rows, p_cols, p_vals, -_EPS, 1.0 - 1e-6)
+
+    # Every running (column, hub, slot) entry: capacity and the facility load.
+    col = np.concatenate([one_col, run])
+    rj = np.concatenate([one_j, pj[r_pair]])
+    rh = np.concatenate([one_h, ph[r_pair]])
+    rt = np.concatenate([one_t, r_slot])
+    nd = js.devices[rj].astype(np.float64)
+    k = js.pool[rj]
+    lp.add_rows("capacity", n_h * n_k * n_t, (rh * n_k + k) * n_t + rt, col, nd, -np.inf,
+                e.cap.ravel().astype(np.float64))  # fmt: skip
+    mwh = e.pue[rh, rt] * e.mw_per_device[rh, k] * nd * dt
+    has_bat = add_energy(lp, e, (rh * n_t + rt, col, mwh), grid_charge=grid_charge)
+    build_s = time.perf_counter() - t0
+
+    sol = lp.solve(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+    if not sol.feasible:
+        return None
+    hub_of = np.full(len(js.end), -1, dtype=np.int64)
+    slots: dict[int, np.ndarray] = {}
+    chosen = np.flatnonzero(sol.col("start") > 0.5)
+    for c in chosen.tolist():
+        p = int(s_pair[c])
+        j = int(oj[p])
+        hub_of[j] = int(oh[p])
+        slots[j] = np.arange(s_slot[c], s_slot[c] + js.d[j], dtype=np.int64)
+    on = sol.col("run") > 0.5
+    for p in np.flatnonzero(sol.col("hub") > 0.5).tolist():
+        j = int(pj[p])
+        hub_of[j] = int(ph[p])
+        slots[j] = r_slot[(r_pair == p) & on].astype(np.int64)
+    flows = energy_flows(sol, has_bat, e)
+    return MilpSchedule(hub_of, slots, flows["charge"], flows["discharge"],
+                        grid_carbon_t(flows, e), sol.optimal, sol.mip_gap,
+                        len(start) + len(hub) + len(run), build_s, sol.solve_s)  # fmt: skip
+
+
+class MilpPolicy:
+    """The oracle's rounded schedule from the MILP: each job where the MILP put it (the
+    engine's checks decide; a job they refuse is placed by ``fallback``, the rounding
+    heuristic), the batteries following the MILP's plan."""
+
+    name = "oracle"
+
+    def __init__(self, schedule: MilpSchedule, fallback):
+        self.schedule = schedule
+        self.fallback = fallback
+
+    def prescribed(self, j: int) -> tuple[int, np.ndarray] | None:
+        h = int(self.schedule.hub[j])
+        return None if h < 0 else (h, self.schedule.slots[j])
+
+    def scores(self, job, slot) -> np.ndarray:
+        return self.fallback.scores(job, slot)
+
+    def slot_scores(self, job, slot) -> np.ndarray:
+        return self.fallback.slot_scores(job, slot)
+
+    def booked(self, j: int, h: int, slots) -> None:
+        hook = getattr(self.fallback, "booked", None)
+        if hook is not None:
+            hook(j, h, slots)
+
+    def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.schedule.charge_mwh, self.schedule.discharge_mwh
+
+
+ROUNDINGS = ("auto", "milp", "heuristic")
+MILP_FORCED_LIMIT = 500_000  # ``milp`` asked for by name: refused above this many binaries
+
+
+def oracle_rounding(
+    result, jobs: JobTable, signals, net: NetworkArrays, *, how: str = "auto",
+    grid_charge: bool = False,
+) -> tuple[object, dict]:  # fmt: skip
+    """The policy that turns the oracle into a feasible schedule, and how (for
+    ``results.json``): ``heuristic`` rounds the LP plan; ``milp`` solves the MILP (refused
+    above :data:`MILP_FORCED_LIMIT` binaries); ``auto`` the MILP up to
+    :data:`MILP_BINARY_LIMIT` binaries, else the heuristic. A MILP that finds no schedule in
+    its time limit leaves the heuristic's."""
+    from greendispatch.opt.oracle import rounding_policy
+
+    if how not in ROUNDINGS:
+        raise InputError(f"--oracle-rounding: expected one of {', '.join(ROUNDINGS)} (got {how!r})")
+    n_t, dt = signals.grid.n_slots, signals.grid.dt_h
+    heuristic = rounding_policy(result, jobs, net.n_hubs, n_t)
+    if how == "heuristic":
+        return heuristic, {"method": "heuristic"}
+    keep = ~np.isin(jobs.job_id, result.excluded)
+    n_bin = milp_binaries(jobs, net, n_t, dt, keep)
+    limit = MILP_BINARY_LIMIT if how == "auto" else MILP_FORCED_LIMIT
+    if n_bin > limit:
+        if how == "milp":
+            raise InputError(
+                f"--oracle-rounding milp: the MILP of these jobs needs {n_bin:,} binaries, more "
+                f"than {MILP_FORCED_LIMIT:,} (fewer jobs or days, or --oracle-rounding auto)"
+            )
+        return heuristic, {"method": "heuristic", "milp_binaries": n_bin}
+    sched = solve_milp(jobs, signals, net, keep=keep, grid_charge=grid_charge)
+    if sched is None:
+        return heuristic, {"method": "heuristic", "milp_binaries": n_bin,
+                           "milp": f"no schedule found in {MILP_TIME_LIMIT_S:g} s"}  # fmt: skip
+    return MilpPolicy(sched, heuristic), {
+        "method": "milp",
+        "milp_t": sched.carbon_t,
+        "optimal": sched.optimal,
+        "mip_gap": sched.mip_gap,
+        "milp_binaries": sched.n_binaries,
+        "build_s": sched.build_s,
+        "solve_s": sched.solve_s,
+    }
