@@ -46,6 +46,21 @@ def test_a_job_in_one_piece_takes_the_cheapest_run_not_the_cheapest_slots() -> N
     assert len(m.slots[0]) == 2 and np.ptp(m.slots[0]) == 1
 
 
+def test_a_known_schedule_is_the_first_incumbent() -> None:
+    # Stopped at once, the MILP has only the schedule it was given (slots 1-2: 1 MWh at 500 and
+    # 1 MWh at 500 kg/MWh = 1.0 t); without one it has none.
+    e = energy([[0, 500, 500, 0]])
+    js = one_job(4, 2, interruptible=False)
+    assert solve_milp_slots(js, e, np.zeros(1), time_limit_s=0.0) is None
+    m = solve_milp_slots(js, e, np.zeros(1), time_limit_s=0.0, known={0: (0, np.array([1, 2]))})
+    assert m is not None and not m.optimal
+    assert m.carbon_t == pytest.approx(1.0)
+    assert m.slots[0].tolist() == [1, 2]
+    # Given time, it improves on it: 0.5 t.
+    m = solve_milp_slots(js, e, np.zeros(1), known={0: (0, np.array([1, 2]))})
+    assert m is not None and m.optimal and m.carbon_t == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize(("checkpoint", "carbon", "slots"), [(0.5, 0.0, [0, 1, 4, 6]),
                                                              (0.6, 0.9, None)])  # fmt: skip
 def test_the_resume_overhead_decides_whether_a_job_splits(checkpoint, carbon, slots) -> None:

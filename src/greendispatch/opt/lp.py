@@ -114,12 +114,14 @@ class LinearProgram:
         time_limit_s: float | None = None,
         iteration_limit: int | None = None,
         mip_rel_gap: float | None = None,
+        mip_start: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> LPSolution:
         """Solve with HiGHS; ``method`` is HiGHS's ``solver`` option (choose, simplex, ipm).
         With ``ipm`` and no ``crossover`` the solution is the interior point's (fast, not a
         vertex); the objective reported is then the smaller of the primal and dual values.
         A MILP stopped by ``time_limit_s`` keeps its best schedule found (``feasible``), with
-        the relative gap to its proven bound in ``mip_gap``."""
+        the relative gap to its proven bound in ``mip_gap``. ``mip_start``: (columns, values)
+        of a known schedule (HiGHS completes the columns left out), its first incumbent."""
         import highspy
 
         a = self.matrix()
@@ -152,6 +154,10 @@ class LinearProgram:
             lp.integrality_ = [kind.kInteger if i else kind.kContinuous
                                for i in np.concatenate(self._integer).tolist()]  # fmt: skip
         h.passModel(lp)
+        if mip and mip_start is not None:
+            cols, vals = mip_start
+            h.setSolution(len(cols), np.asarray(cols, dtype=np.int32),
+                          np.asarray(vals, dtype=np.float64))  # fmt: skip
         t0 = time.perf_counter()
         h.run()
         solve_s = time.perf_counter() - t0

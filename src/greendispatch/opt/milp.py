@@ -40,10 +40,14 @@ from greendispatch.opt.model import (
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import JobTable
 
-MILP_BINARY_LIMIT = 20_000  # instances needing more binaries are rounded by the heuristic
+MILP_BINARY_LIMIT = 100_000  # instances needing more binaries are rounded by the heuristic
 MILP_TIME_LIMIT_S = 120.0  # then the best schedule found so far, its gap reported
 MILP_REL_GAP = 1e-4
 _EPS = 1e-9  # the engine's tolerance on the resume overhead
+# overhead < (pieces - 1) x checkpoint / dt + 1 by this much: well above HiGHS's feasibility
+# tolerance (1e-6), so a MILP schedule never runs a spare slot; a piece count whose overhead
+# falls within it of a whole slot is not offered (a restriction, never an error).
+_CEIL_MARGIN = 1e-3
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,17 @@ class MilpSchedule:
     n_binaries: int
     build_s: float
     solve_s: float
+
+
+def placed_schedule(placements) -> dict[int, tuple[int, np.ndarray]]:
+    """A run's placements as job -> (hub, slots) (jobs placed in their windows only)."""
+    p = placements
+    out = {}
+    for j in np.flatnonzero((p.hub >= 0) & ~p.missed).tolist():
+        got = p.split_slots.get(j)
+        slots = np.arange(p.start[j], p.start[j] + p.n_slots[j]) if got is None else got
+        out[j] = (int(p.hub[j]), np.asarray(slots, dtype=np.int64))
+    return out
 
 
 def _ragged(counts: np.ndarray) -> np.ndarray:
@@ -101,9 +116,11 @@ def solve_milp(
     keep: np.ndarray | None = None,
     time_limit_s: float = MILP_TIME_LIMIT_S,
     mip_rel_gap: float = MILP_REL_GAP,
+    known: dict[int, tuple[int, np.ndarray]] | None = None,
 ) -> MilpSchedule | None:
     """The carbon-optimal integral schedule of ``jobs`` (those in ``keep``, default all) on the
-    actual signals; None if HiGHS found no feasible one in ``time_limit_s``."""
+    actual signals, starting from the ``known`` one (job -> hub, slots) if given; None if
+    HiGHS found no feasible one in ``time_limit_s``."""
     n_t, dt = signals.grid.n_slots, signals.grid.dt_h
     return solve_milp_slots(
         job_slots(jobs, net, n_t, dt),
@@ -113,6 +130,7 @@ def solve_milp(
         grid_charge=grid_charge,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
+        known=known,
     )
 
 
@@ -125,9 +143,12 @@ def solve_milp_slots(
     grid_charge: bool = False,
     time_limit_s: float = MILP_TIME_LIMIT_S,
     mip_rel_gap: float = MILP_REL_GAP,
+    known: dict[int, tuple[int, np.ndarray]] | None = None,
 ) -> MilpSchedule | None:
     """:func:`solve_milp` on the jobs' windows in slots (``js``) and the energy inputs ``e``;
-    ``checkpoint_slots``: each job's resume overhead in slots (its checkpoint hours / dt)."""
+    ``checkpoint_slots``: each job's resume overhead in slots (its checkpoint hours / dt).
+    ``known``: a known schedule, job -> (hub, slots), the MILP's first incumbent (jobs whose
+    placement it cannot express are left for HiGHS to complete)."""
     t0 = time.perf_counter()
     n_t, dt = e.shape[1], e.dt_h
     n_h, n_k = e.cap.shape[:2]
@@ -186,7 +207,7 @@ def solve_milp_slots(
     p_rows = np.concatenate([np.arange(len(pj)), r_pair, np.arange(len(pj))])
     p_cols = np.concatenate([over, piece, hub])
     p_vals = np.concatenate([np.ones(len(pj)), -ck[r_pair], ck])
-    lp.add_rows("resume", len(pj), p_rows, p_cols, p_vals, -_EPS, 1.0 - 1e-6)
+    lp.add_rows("resume", len(pj), p_rows, p_cols, p_vals, -_EPS, 1.0 - _CEIL_MARGIN)
 
     # Every running (column, hub, slot) entry: capacity and the facility load.
     col = np.concatenate([one_col, run])
@@ -201,7 +222,36 @@ def solve_milp_slots(
     has_bat = add_energy(lp, e, (rh * n_t + rt, col, mwh), grid_charge=grid_charge)
     build_s = time.perf_counter() - t0
 
-    sol = lp.solve(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+    mip_start = None
+    if known:
+        # The known schedule's integer columns (and piece starts), for the jobs it places
+        # where the MILP can say so.
+        val = np.zeros(lp.n_cols)
+        covered = np.zeros(len(js.end), dtype=bool)
+        one_at = {ab: p for p, ab in enumerate(zip(oj.tolist(), oh.tolist(), strict=True))}
+        split_at = {ab: p for p, ab in enumerate(zip(pj.tolist(), ph.tolist(), strict=True))}
+        s_base, r_base = np.cumsum(n_starts) - n_starts, np.cumsum(width) - width
+        for j, (h, got) in known.items():
+            off = np.asarray(got, dtype=np.int64) - js.first[j, h]
+            if not len(off):
+                continue
+            p = one_at.get((j, h))
+            if p is not None:
+                if len(off) == js.d[j] and np.all(np.diff(off) == 1) and 0 <= off[0] < n_starts[p]:
+                    val[start[s_base[p] + off[0]]] = 1.0
+                    covered[j] = True
+                continue
+            p = split_at.get((j, h))
+            if p is not None and off[0] >= 0 and off[-1] < width[p]:
+                val[hub[p]] = 1.0
+                val[run[r_base[p] + off]] = 1.0
+                val[piece[r_base[p] + off[np.r_[True, np.diff(off) > 1]]]] = 1.0
+                val[over[p]] = len(off) - js.d[j]
+                covered[j] = True
+        cols = np.concatenate([start[covered[oj[s_pair]]], hub[covered[pj]], over[covered[pj]],
+                               run[covered[pj[r_pair]]], piece[covered[pj[r_pair]]]])  # fmt: skip
+        mip_start = (cols, val[cols])
+    sol = lp.solve(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, mip_start=mip_start)
     if not sol.feasible:
         return None
     hub_of = np.full(len(js.end), -1, dtype=np.int64)
@@ -264,8 +314,9 @@ def oracle_rounding(
     """The policy that turns the oracle into a feasible schedule, and how (for
     ``results.json``): ``heuristic`` rounds the LP plan; ``milp`` solves the MILP (refused
     above :data:`MILP_FORCED_LIMIT` binaries); ``auto`` the MILP up to
-    :data:`MILP_BINARY_LIMIT` binaries, else the heuristic. A MILP that finds no schedule in
-    its time limit leaves the heuristic's."""
+    :data:`MILP_BINARY_LIMIT` binaries, else the heuristic. The MILP starts from the
+    heuristic's schedule (run in the engine), so it is never worse; if HiGHS takes no schedule
+    in its time limit, the heuristic's stays."""
     from greendispatch.opt.oracle import rounding_policy
 
     if how not in ROUNDINGS:
@@ -284,7 +335,13 @@ def oracle_rounding(
                 f"than {MILP_FORCED_LIMIT:,} (fewer jobs or days, or --oracle-rounding auto)"
             )
         return heuristic, {"method": "heuristic", "milp_binaries": n_bin}
-    sched = solve_milp(jobs, signals, net, keep=keep, grid_charge=grid_charge)
+    from greendispatch.sim.engine import simulate
+
+    # The heuristic's schedule is the MILP's first incumbent: it can only improve on it.
+    first = simulate(jobs, signals, net, heuristic, forecast="perfect", grid_charge=grid_charge)
+    sched = solve_milp(jobs, signals, net, keep=keep, grid_charge=grid_charge,
+                       known=placed_schedule(first.placements))  # fmt: skip
+    heuristic = rounding_policy(result, jobs, net.n_hubs, n_t)  # a fresh one: it keeps state
     if sched is None:
         return heuristic, {"method": "heuristic", "milp_binaries": n_bin,
                            "milp": f"no schedule found in {MILP_TIME_LIMIT_S:g} s"}  # fmt: skip
