@@ -22,6 +22,7 @@ checks each one as it checks its own choices, and places a job itself if one fai
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -309,14 +310,15 @@ MILP_FORCED_LIMIT = 500_000  # ``milp`` asked for by name: refused above this ma
 
 def oracle_rounding(
     result, jobs: JobTable, signals, net: NetworkArrays, *, how: str = "auto",
-    grid_charge: bool = False,
+    grid_charge: bool = False, progress: Callable[[], Callable[[int, int], None]] | None = None,
 ) -> tuple[object, dict]:  # fmt: skip
     """The policy that turns the oracle into a feasible schedule, and how (for
     ``results.json``): ``heuristic`` rounds the LP plan; ``milp`` solves the MILP (refused
     above :data:`MILP_FORCED_LIMIT` binaries); ``auto`` the MILP up to
     :data:`MILP_BINARY_LIMIT` binaries, else the heuristic. The MILP starts from the
     heuristic's schedule (run in the engine), so it is never worse; if HiGHS takes no schedule
-    in its time limit, the heuristic's stays."""
+    in its time limit, the heuristic's stays. ``progress()``, if given, makes a progress bar
+    for the MILP."""
     from greendispatch.opt.oracle import rounding_policy
 
     if how not in ROUNDINGS:
@@ -337,11 +339,16 @@ def oracle_rounding(
         return heuristic, {"method": "heuristic", "milp_binaries": n_bin}
     from greendispatch.sim.engine import simulate
 
+    bar = progress() if progress is not None else None
+    if bar is not None:
+        bar(0, 1)
     # The heuristic's schedule is the MILP's first incumbent: it can only improve on it.
     first = simulate(jobs, signals, net, heuristic, forecast="perfect", grid_charge=grid_charge)
     sched = solve_milp(jobs, signals, net, keep=keep, grid_charge=grid_charge,
                        known=placed_schedule(first.placements))  # fmt: skip
     heuristic = rounding_policy(result, jobs, net.n_hubs, n_t)  # a fresh one: it keeps state
+    if bar is not None:
+        bar(1, 1)
     if sched is None:
         return heuristic, {"method": "heuristic", "milp_binaries": n_bin,
                            "milp": f"no schedule found in {MILP_TIME_LIMIT_S:g} s"}  # fmt: skip

@@ -163,6 +163,7 @@ def run_policies(
             policy, sim.oracle_rounding = oracle_rounding(
                 sim.oracle, sim.jobs, sim.signals, sim.net, how=req.oracle_rounding,
                 grid_charge=req.grid_charge,
+                progress=(lambda: progress(f"{ORACLE}: MILP")) if progress is not None else None,
             )  # fmt: skip
             forecast = "perfect"  # the oracle has hindsight
         else:
