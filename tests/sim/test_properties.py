@@ -159,3 +159,23 @@ def test_policies_see_only_the_past() -> None:
     jobs = make_jobs(2, submit_h=np.array([0.0, 5.0]), deadline_h=np.array([10.0, 12.0]))
     simulate(jobs, build_signals(loaded), network_arrays(loaded.scenario), Peek())
     assert seen == [0, 5]
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(jobs=job_sets())
+def test_mpc_without_a_plan_places_every_job_by_marginal_carbon(world, jobs) -> None:
+    # With one simplex iteration no cycle's LP is solved, the first one included: every job is
+    # still placed (by marginal carbon), as the engine checks, and the batteries follow their
+    # own plan.
+    from greendispatch.dispatch.mpc import MPC
+
+    sig, net = world
+    policy = MPC(iteration_limit=1)
+    run = simulate(jobs, sig, net, policy, forecast="noisy:0.3", seed=5)
+    check_run(run)
+    assert policy.cycles > 0 and policy.unsolved == policy.cycles
+    assert np.all(run.placements.hub >= 0)

@@ -43,6 +43,10 @@ REPLAN_PAUSES_H = 6.0
 # Simplex iterations per re-solve (about half a second here at most); a cycle that needs more
 # falls back (see begin_cycle). An iteration limit keeps runs reproducible; a time limit would not.
 CYCLE_ITERATIONS = 3_000
+# Each cycle's LP is small (the jobs of one slot over 48 h): HiGHS's primal simplex without
+# presolve solves it fastest. A year of china-hubs: 491 s against 685 s with the defaults, and
+# 505,323 t against 507,048 t (the iteration cap is reached less often).
+CYCLE_OPTIONS = {"presolve": "off", "simplex_strategy": 4}
 _DROP = 1.0  # t CO2 per device-slot of must-do work the free capacity cannot take (> any energy)
 
 
@@ -139,7 +143,8 @@ class MPC(PlanFollower):
         objective = "carbon" if self.carbon_weight >= 1.0 else "weighted"
         model = build(groups, e, objective=objective, carbon_weight=self.carbon_weight,
                       drop_penalty=_DROP)  # fmt: skip
-        sol = model.lp.solve(method="simplex", iteration_limit=self.iteration_limit)
+        sol = model.lp.solve(method="simplex", iteration_limit=self.iteration_limit,
+                             options=CYCLE_OPTIONS)  # fmt: skip
         self.cycles += 1
         self.solve_s += sol.solve_s
         self.offset = t

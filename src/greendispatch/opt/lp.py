@@ -115,13 +115,15 @@ class LinearProgram:
         iteration_limit: int | None = None,
         mip_rel_gap: float | None = None,
         mip_start: tuple[np.ndarray, np.ndarray] | None = None,
+        options: dict[str, str | int | float | bool] | None = None,
     ) -> LPSolution:
         """Solve with HiGHS; ``method`` is HiGHS's ``solver`` option (choose, simplex, ipm).
         With ``ipm`` and no ``crossover`` the solution is the interior point's (fast, not a
         vertex); the objective reported is then the smaller of the primal and dual values.
         A MILP stopped by ``time_limit_s`` keeps its best schedule found (``feasible``), with
         the relative gap to its proven bound in ``mip_gap``. ``mip_start``: (columns, values)
-        of a known schedule (HiGHS completes the columns left out), its first incumbent."""
+        of a known schedule (HiGHS completes the columns left out), its first incumbent.
+        ``options``: more HiGHS options by name (e.g. ``presolve``, ``simplex_strategy``)."""
         import highspy
 
         a = self.matrix()
@@ -135,6 +137,8 @@ class LinearProgram:
             h.setOptionValue("time_limit", float(time_limit_s))
         if iteration_limit is not None:  # deterministic, unlike a time limit
             h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+        for key, value in (options or {}).items():
+            h.setOptionValue(key, value)
         mip = self.is_mip
         if mip and mip_rel_gap is not None:
             h.setOptionValue("mip_rel_gap", float(mip_rel_gap))

@@ -345,7 +345,7 @@ class PlanFollower:
         """Per hub and slot of the view: the fraction of the job's devices the plan covers."""
         g = int(self.member[job.index])
         a = slot.t - self.offset
-        room = np.zeros((self.remaining.shape[1], width))
+        room = np.zeros((len(job.allowed), width))  # no plan yet (mpc's first cycle unsolved)
         if g >= 0 and a < self.remaining.shape[2]:
             part = self.remaining[g, :, max(a, 0) : a + width]
             room[:, : part.shape[1]] = part
