@@ -41,7 +41,7 @@ from greendispatch.opt.model import (
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import JobTable
 
-MILP_BINARY_LIMIT = 100_000  # instances needing more binaries are rounded by the heuristic
+MILP_BINARY_LIMIT = 20_000  # `auto`: instances needing more binaries are rounded by the heuristic
 MILP_TIME_LIMIT_S = 120.0  # then the best schedule found so far, its gap reported
 MILP_REL_GAP = 1e-4
 _EPS = 1e-9  # the engine's tolerance on the resume overhead
