@@ -46,12 +46,7 @@ class Usage:
 
 def job_slots(run: SimRun, j: int) -> np.ndarray:
     """The slots job ``j`` ran in (empty if unplaced)."""
-    p = run.placements
-    if p.hub[j] < 0:
-        return np.zeros(0, dtype=np.int64)
-    if j in p.split_slots:
-        return np.asarray(p.split_slots[j], dtype=np.int64)
-    return np.arange(p.start[j], p.start[j] + p.n_slots[j], dtype=np.int64)
+    return run.placements.slots(j)
 
 
 def beneficiary_energy(run: SimRun) -> Usage:

@@ -71,12 +71,9 @@ class MilpSchedule:
 def placed_schedule(placements) -> dict[int, tuple[int, np.ndarray]]:
     """A run's placements as job -> (hub, slots) (jobs placed in their windows only)."""
     p = placements
-    out = {}
-    for j in np.flatnonzero((p.hub >= 0) & ~p.missed).tolist():
-        got = p.split_slots.get(j)
-        slots = np.arange(p.start[j], p.start[j] + p.n_slots[j]) if got is None else got
-        out[j] = (int(p.hub[j]), np.asarray(slots, dtype=np.int64))
-    return out
+    return {
+        j: (int(p.hub[j]), p.slots(j)) for j in np.flatnonzero((p.hub >= 0) & ~p.missed).tolist()
+    }
 
 
 def _ragged(counts: np.ndarray) -> np.ndarray:

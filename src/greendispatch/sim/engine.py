@@ -60,6 +60,14 @@ class Placements:
     data_moved_gb: np.ndarray
     split_slots: dict[int, np.ndarray]
 
+    def slots(self, j: int) -> np.ndarray:
+        """The slots job ``j`` ran in (empty if unplaced)."""
+        if self.hub[j] < 0:
+            return np.zeros(0, dtype=np.int64)
+        if j in self.split_slots:
+            return np.asarray(self.split_slots[j], dtype=np.int64)
+        return np.arange(self.start[j], self.start[j] + self.n_slots[j], dtype=np.int64)
+
 
 @dataclass(frozen=True)
 class SimRun:
@@ -566,13 +574,17 @@ def _place_split(
         if pieces == 1:  # one piece needs no resume: exactly d slots
             _commit(jv, sv, h, t + int(pick[0]), d, k, hub, start, n_slots, segments, book)
             return True
-        slots = pick + t
-        j = jv.index
-        book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
-        hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
-        split[j] = slots.astype(np.int32)
+        _commit_pieces(jv, sv, h, k, pick + t, pieces, hub, start, n_slots, segments, split, book)
         return True
     return False
+
+
+def _commit_pieces(jv, sv, h, k, slots, pieces, hub, start, n_slots, segments, split, book):
+    """Book an interruptible job's ``slots`` (absolute, sorted, ``pieces`` runs) at hub ``h``."""
+    j = jv.index
+    book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
+    hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
+    split[j] = slots.astype(np.int32)
 
 
 def _place_prescribed(
@@ -583,7 +595,7 @@ def _place_prescribed(
     every slot, one piece unless interruptible, and exactly the work plus the resume overhead
     of its pieces. False (nothing booked) if any fails."""
     slots = np.asarray(slots, dtype=np.int64)
-    t, d, j = sv.t, jv.d, jv.index
+    t, d = sv.t, jv.d
     if not (0 <= h < len(jv.allowed)) or not (jv.all_allowed or jv.allowed[h]) or not len(slots):
         return False
     if slots[0] < t + int(jv.es[h]) or slots[-1] >= dead or np.any(np.diff(slots) < 1):
@@ -598,9 +610,7 @@ def _place_prescribed(
     if pieces == 1:
         _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
         return True
-    book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
-    hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
-    split[j] = slots.astype(np.int32)
+    _commit_pieces(jv, sv, h, k, slots, pieces, hub, start, n_slots, segments, split, book)
     return True
 
 
