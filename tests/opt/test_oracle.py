@@ -107,9 +107,32 @@ def test_simulate_with_oracle_reports_bound_and_captured_shares(tmp_path, capsys
         want = (base - m["carbon_t"]) / (base - o["bound_t"])
         assert m["captured_share"] == pytest.approx(want)
     assert pols["baseline"]["captured_share"] == 0.0
+    plan = doc["planning"]  # mpc's re-solves, and how many fell back to marginal carbon
+    assert list(plan) == ["mpc"] and 0 < plan["mpc"]["cycles"] <= 40
+    assert 0 <= plan["mpc"]["unsolved"] <= plan["mpc"]["cycles"]
     assert "captured" in stdout and "LP lower bound" in stdout
     html = (out / "report.html").read_text()
     assert "captured_share" in html and "下界 bound" in html
+
+
+def test_simulate_says_how_many_mpc_cycles_were_not_solved(tmp_path, capsys, monkeypatch):
+    # One simplex iteration per cycle: only the LPs presolve alone solves are solved, and the run
+    # says how many were not.
+    from greendispatch.dispatch import policies
+    from greendispatch.dispatch.mpc import MPC
+
+    monkeypatch.setattr(policies, "_mpc", lambda w: MPC(w, iteration_limit=1))
+    path = write_yaml(tmp_path / "s.yaml", small_scenario())
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(
+        ["simulate", "-s", str(path), "--jobs", "30", "--policy", "mpc", "--out", str(out),
+         "--no-tables"], capsys, monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    plan = json.loads((out / "results.json").read_text())["planning"]["mpc"]
+    n, u = plan["cycles"], plan["unsolved"]
+    assert 0 < u <= n and plan["iteration_limit"] == 1
+    assert f"mpc: {u:,} of {n:,} cycles placed their jobs by marginal carbon" in stdout
 
 
 def test_json_output_stays_clean_with_the_solver(tmp_path) -> None:

@@ -220,6 +220,34 @@ def test_mpc_chooses_a_long_jobs_hub_by_its_whole_run() -> None:
     assert run_metrics(run)["carbon_t"] == pytest.approx(1.6, rel=1e-9)
 
 
+def test_mpc_picks_the_solver_options_by_whether_a_cycles_work_reaches_past_its_horizon(
+    monkeypatch,
+) -> None:
+    # A 4 h horizon. The job arriving at hour 0 is due at hour 3 (all inside the horizon): HiGHS's
+    # defaults. The one arriving at hour 5 is due at hour 12, past its horizon (hours 5-8): the
+    # primal simplex without presolve. Both cycles' LPs are solved; planning() counts them.
+    from greendispatch.dispatch import mpc as mpc_module
+    from greendispatch.opt.lp import LinearProgram
+
+    seen = []
+    real = LinearProgram.solve
+
+    def solve(self, **kw):
+        seen.append(kw.get("options"))
+        return real(self, **kw)
+
+    monkeypatch.setattr(LinearProgram, "solve", solve)
+    _, sig, net = tiny(12)
+    jobs = make_jobs(2, duration_h=2.0, submit_h=np.array([0.0, 5.0]),
+                     deadline_h=np.array([3.0, 12.0]))  # fmt: skip
+    policy = mpc_module.MPC(horizon_h=4.0)
+    run = simulate(jobs, sig, net, policy)
+    assert seen == [mpc_module.SHORT_CYCLE_OPTIONS, mpc_module.LONG_CYCLE_OPTIONS]
+    assert policy.planning() == {"cycles": 2, "unsolved": 0, "iteration_limit": 3000,
+                                 "solve_s": policy.solve_s}  # fmt: skip
+    assert np.all(run.placements.hub >= 0)
+
+
 def test_a_replanned_job_moves_its_pauses_to_the_dirty_hours_the_forecasts_reveal(
     monkeypatch,
 ) -> None:

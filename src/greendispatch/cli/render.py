@@ -152,3 +152,10 @@ def print_results(console: Console, doc: dict[str, Any]) -> None:
             "captured = (baseline - policy) / (baseline - bound)",
             highlight=False,
         )
+    for name, p in doc.get("planning", {}).items():
+        if p["unsolved"]:
+            console.print(
+                f"{name}: {p['unsolved']:,} of {p['cycles']:,} cycles placed their jobs by "
+                f"marginal carbon (LP not solved in {p['iteration_limit']:,} iterations)",
+                highlight=False,
+            )

@@ -15,8 +15,9 @@ interruptible job it placed choose again, on the new forecasts, the slots it run
 its deadline at its hub (``replan_pauses_h``): its pauses, placed on arrival by the replay
 beyond the forecasts, move to the calm or dirty hours the forecasts now show. A re-solve gets
 ``CYCLE_ITERATIONS`` simplex iterations; a cycle whose LP is not solved by then places its jobs
-by marginal carbon alone (as ``green-first`` would) and keeps the last battery plan, so a year
-stays within minutes.
+by marginal carbon alone (as ``green-first`` would) and the batteries follow an LP of their own
+on the booked load, so a year stays within minutes (how many cycles that was:
+:meth:`MPC.planning`, in ``results.json``).
 
 Placements are committed when a job arrives (the engine books them), so a later cycle plans
 around them rather than moving them.
@@ -43,10 +44,14 @@ REPLAN_PAUSES_H = 6.0
 # Simplex iterations per re-solve (about half a second here at most); a cycle that needs more
 # falls back (see begin_cycle). An iteration limit keeps runs reproducible; a time limit would not.
 CYCLE_ITERATIONS = 3_000
-# Each cycle's LP is small (the jobs of one slot over 48 h): HiGHS's primal simplex without
-# presolve solves it fastest. A year of china-hubs: 491 s against 685 s with the defaults, and
-# 505,323 t against 507,048 t (the iteration cap is reached less often).
-CYCLE_OPTIONS = {"presolve": "off", "simplex_strategy": 4}
+# HiGHS's options per cycle, by what the cycle's jobs are (measured, 60 days of each network):
+# - a job whose window reaches past the horizon brings work priced past it, and that LP went
+#   fastest on the primal simplex without presolve (china-hubs, nearly every cycle: 80 s
+#   against 111 s with the defaults; a year 455 s against 685 s);
+# - a cycle whose jobs all end inside the horizon is solved fastest by HiGHS's defaults (dual
+#   simplex after presolve; global-16, 93 % of its cycles: 36 s against 65 s with the primal).
+LONG_CYCLE_OPTIONS = {"presolve": "off", "simplex_strategy": 4}
+SHORT_CYCLE_OPTIONS: dict[str, str | int] = {}
 _DROP = 1.0  # t CO2 per device-slot of must-do work the free capacity cannot take (> any energy)
 
 
@@ -143,8 +148,10 @@ class MPC(PlanFollower):
         objective = "carbon" if self.carbon_weight >= 1.0 else "weighted"
         model = build(groups, e, objective=objective, carbon_weight=self.carbon_weight,
                       drop_penalty=_DROP)  # fmt: skip
+        reaches_past = bool((js.end[idx] - t > width).any())
+        options = LONG_CYCLE_OPTIONS if reaches_past else SHORT_CYCLE_OPTIONS
         sol = model.lp.solve(method="simplex", iteration_limit=self.iteration_limit,
-                             options=CYCLE_OPTIONS)  # fmt: skip
+                             options=options)  # fmt: skip
         self.cycles += 1
         self.solve_s += sol.solve_s
         self.offset = t
@@ -179,6 +186,13 @@ class MPC(PlanFollower):
             kg_h[i] = uncovered_carbon(job_mw[i], surplus, ci_pue).mean(axis=1)
         rate = kg_h / self.devices[idx][:, None] * self.dt / 1000.0
         return np.where(js.mask[idx], rate, np.inf)
+
+    def planning(self) -> dict[str, float | int]:
+        """How the run's re-solves went (``results.json``'s ``planning``): cycles solved, those
+        whose LP was not solved within ``iteration_limit`` (their jobs placed by marginal carbon),
+        and the seconds HiGHS took."""
+        return {"cycles": self.cycles, "unsolved": self.unsolved,
+                "iteration_limit": self.iteration_limit, "solve_s": self.solve_s}  # fmt: skip
 
     def battery_schedule(self) -> tuple[np.ndarray, np.ndarray]:
         self._commit_until(self.n_slots, observe=False)  # the run is over: no state needed

@@ -64,6 +64,7 @@ class Simulation:
     runs: dict[str, SimRun] = field(default_factory=dict)
     oracle: Any = None  # greendispatch.opt.oracle.OracleResult when the oracle was asked for
     oracle_rounding: dict[str, Any] | None = None  # how its feasible schedule was made
+    planning: dict[str, dict[str, Any]] = field(default_factory=dict)  # mpc's re-solves
 
 
 def with_days(loaded: LoadedScenario, days: int | None) -> LoadedScenario:
@@ -178,6 +179,8 @@ def run_policies(
             grid_charge=req.grid_charge,
             progress=progress(name) if progress else None,
         )
+        if hasattr(policy, "planning"):
+            sim.planning[name] = policy.planning()
     return sim.runs
 
 
@@ -195,6 +198,8 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
     s = sim.loaded.scenario
     policies = {name: run_metrics(run) for name, run in sim.runs.items()}
     doc: dict[str, Any] = {"scenario": s.name, "policies": policies}
+    if sim.planning:  # mpc: its cycles, and those whose LP was not solved in time
+        doc["planning"] = sim.planning
     if sim.oracle is not None:
         o = sim.oracle
         rounded = policies[ORACLE]["carbon_t"]
