@@ -18,8 +18,11 @@ from greendispatch.sim.network import network_arrays
 from tests.helpers import make_jobs, small_scenario
 
 
-def tiny(n_slots: int, assets_a: dict | None = None, **arrays: Any) -> tuple[Any, Signals, Any]:
-    """Two hubs (A near Beijing, B far), 1 MW devices, no idle draw, PUE 1, given signals."""
+def tiny(
+    n_slots: int, assets_a: dict | None = None, devices: int = 4, **arrays: Any
+) -> tuple[Any, Signals, Any]:
+    """Two hubs (A near Beijing, B far), ``devices`` 1 MW devices each, no idle draw, PUE 1,
+    given signals."""
     d = small_scenario()
     d["time"]["days"] = 1
     for hub in d["hubs"]:
@@ -27,7 +30,7 @@ def tiny(n_slots: int, assets_a: dict | None = None, **arrays: Any) -> tuple[Any
             {
                 "kind": "ai",
                 "device_model": "x",
-                "devices": 4,
+                "devices": devices,
                 "pflops_per_device": 1,
                 "kw_per_device": 1000,
                 "idle_power_share": 0,
@@ -246,6 +249,33 @@ def test_mpc_picks_the_solver_options_by_whether_a_cycles_work_reaches_past_its_
     assert policy.planning() == {"cycles": 2, "unsolved": 0, "iteration_limit": 3000,
                                  "solve_s": policy.solve_s}  # fmt: skip
     assert np.all(run.placements.hub >= 0)
+
+
+@pytest.mark.parametrize("room_price", [0.0, 1.0])
+def test_mpc_prices_the_last_room_of_a_nearly_full_hub(monkeypatch, room_price) -> None:
+    # 10 devices per hub; A 250 g/kWh, B 300. Job 0 (9 devices, hours 0-5) takes A. Job 1
+    # (1 device, 2 h, arrives at hour 1, may run anywhere) would save 50 g/kWh at A, but A is
+    # 90 % booked: half-way from ROOM_PRICE_FROM (80 %) to full, so its room costs
+    # 1.0 x 0.5 x mean(250, 300) = 137.5 g/kWh more: 387.5 against 300 at B, and job 1 goes to
+    # B. Job 2 (1 device, 4 h, arrives at hour 2, held to A by residency, no slack) then still
+    # fits at A. Without the price job 1 takes A's last device in hours 1-2 and job 2 misses its
+    # deadline. (Every cycle falls back to scoring: one simplex iteration, no presolve.)
+    from greendispatch.dispatch import mpc as mpc_module
+
+    monkeypatch.setattr(mpc_module, "SHORT_CYCLE_OPTIONS", mpc_module.LONG_CYCLE_OPTIONS)
+    _, sig, net = tiny(6, devices=10, ci_g_per_kwh=[[250] * 6, [300] * 6])
+    jobs = make_jobs(3, devices=np.array([9, 1, 1]), duration_h=np.array([6.0, 2.0, 4.0]),
+                     submit_h=np.array([0.0, 1.0, 2.0]), deadline_h=6.0,
+                     allowed_set=np.array([-1, -1, 0]), allowed_sets=(("west",),))  # fmt: skip
+    policy = mpc_module.MPC(iteration_limit=1, room_price=room_price)
+    run = simulate(jobs, sig, net, policy)
+    assert policy.unsolved == policy.cycles == 3
+    if room_price:
+        assert run.placements.hub.tolist() == [0, 1, 0]
+        assert not run.placements.missed.any()
+    else:
+        assert run.placements.hub.tolist() == [0, 0, 0]
+        assert run.placements.missed.tolist() == [False, False, True]
 
 
 def test_a_replanned_job_moves_its_pauses_to_the_dirty_hours_the_forecasts_reveal(
