@@ -19,30 +19,7 @@ from greendispatch.opt.oracle import rounding_policy, solve_oracle
 from greendispatch.sim.engine import simulate
 from greendispatch.sim.metrics import run_metrics
 from tests.helpers import DATA_DIR, make_jobs, run_cli, small_scenario, write_yaml
-from tests.sim.test_properties import check_run, world  # noqa: F401  (a fixture)
-
-
-@st.composite
-def roomy_jobs(draw: st.DrawFn):
-    """Jobs that fit together (at most 36 devices of a kind, the smallest pool has 40) and
-    inside the 72-hour horizon: every policy meets every deadline."""
-    n = draw(st.integers(1, 12))
-    submit = np.array(draw(st.lists(st.floats(0, 40), min_size=n, max_size=n)))
-    dur = np.array(draw(st.lists(st.floats(0.2, 10), min_size=n, max_size=n)))
-    slack = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)))
-    # whole slots from the release slot, so that the window holds the rounded-up work
-    deadline = np.ceil(submit) + np.ceil(dur) + slack + 1  # a slot for the data transfer
-    return make_jobs(
-        n,
-        pool=np.array(draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n))),
-        devices=np.array(draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))),
-        duration_h=dur,
-        submit_h=submit,
-        deadline_h=deadline,
-        interruptible=np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))),
-        checkpoint_h=0.25,
-        data_gb=np.array(draw(st.lists(st.sampled_from([0.0, 50.0]), min_size=n, max_size=n))),
-    )
+from tests.sim.test_properties import check_run, roomy_jobs, world  # noqa: F401  (a fixture)
 
 
 @settings(
