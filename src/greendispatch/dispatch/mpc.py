@@ -102,6 +102,7 @@ class MPC(PlanFollower):
         self.battery: BatteryParams = battery
         self.width = max(1, round(self.horizon_h / dt_h))
         self.mw_per_device = net.kw * (1.0 - net.idle) / 1000.0
+        self.cap = np.maximum(net.cap.astype(np.float64), 1.0)  # for the room price
         self.charge = np.zeros((net.n_hubs, n_slots))
         self.discharge = np.zeros((net.n_hubs, n_slots))
         self.soc = battery.soc0_mwh.copy()
@@ -201,29 +202,32 @@ class MPC(PlanFollower):
             surplus, ci_pue = sv.surplus_it_mw[:, a:b], sv.ci_pue[:, a:b]
             kg_h[i] = uncovered_carbon(job_mw[i], surplus, ci_pue).mean(axis=1)
             if self.room_price > 0:
-                fill = self._fill(int(js.pool[idx[i]]), t + a, t + b)
-                kg_h[i] += (fill * ci_pue.mean(axis=0)).mean(axis=1) * job_mw[i] * self.room_price
+                weight = self._room_weight(int(js.pool[idx[i]]), t + a, ci_pue)
+                kg_h[i] += weight.mean(axis=1) * job_mw[i] * self.room_price
         rate = kg_h / self.devices[idx][:, None] * self.dt / 1000.0
         return np.where(js.mask[idx], rate, np.inf)
 
-    def _fill(self, k: int, a: int, b: int) -> np.ndarray:
-        """Per hub and slot ``a .. b-1`` (H, b-a): how far pool kind ``k`` is booked past
-        ``ROOM_PRICE_FROM``, 0 below it and 1 when full (a hub without the pool: 1)."""
-        cap = self.net.cap[:, k].astype(np.float64)
-        booked = 1.0 - self.free[:, k, a:b] / np.maximum(cap, 1.0)[:, None]
-        return np.clip((booked - ROOM_PRICE_FROM) / (1.0 - ROOM_PRICE_FROM), 0.0, 1.0)
+    def _room_weight(self, k: int, a: int, ci_pue: np.ndarray) -> np.ndarray:
+        """Per hub and slot from ``a`` (the shape of ``ci_pue``, H x W): how far pool kind
+        ``k`` is booked past ``ROOM_PRICE_FROM`` (0 below it, 1 full; a hub without the pool: 1)
+        times the slot's mean of ``ci_pue`` across the hubs. x ``room_price`` x a job's MW: the
+        price of its room, kg/h."""
+        booked = 1.0 - self.free[:, k, a : a + ci_pue.shape[1]] / self.cap[:, k, None]
+        fill = np.clip((booked - ROOM_PRICE_FROM) / (1.0 - ROOM_PRICE_FROM), 0.0, 1.0)
+        return fill * ci_pue.mean(axis=0)
 
-    def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
-        """The plan's room first, then marginal carbon plus the price of the room the job
-        takes on nearly full hubs (``ROOM_PRICE``)."""
+    def _carbon(self, job: JobView, slot: SlotView) -> np.ndarray:
+        """Marginal carbon plus the price of the room the job takes on nearly full hubs
+        (``ROOM_PRICE``)."""
         c = marginal_carbon(job, slot)
         if self.room_price > 0 and self.free is not None:
-            w = c.shape[1]
-            fill = self._fill(int(self.js.pool[job.index]), slot.t, slot.t + w)
-            ci_pue = slot.ci_pue[:, :w]
-            c += self.room_price * fill * ci_pue.mean(axis=0) * job.marginal_mw[:, None]
-        top = float(np.abs(c).max()) or 1.0
-        return (1.0 - self._room(job, slot, slot.width)) + 0.5 * c / top / max(job.d, 1)
+            pool = int(self.js.pool[job.index])
+            c += (
+                self.room_price
+                * self._room_weight(pool, slot.t, slot.ci_pue[:, : c.shape[1]])
+                * job.marginal_mw[:, None]
+            )
+        return c
 
     def planning(self) -> dict[str, float | int]:
         """How the run's re-solves went (``results.json``'s ``planning``): cycles solved, those

@@ -44,11 +44,6 @@ class Usage:
     end_slot: np.ndarray  # (n_jobs,) one past each job's last slot (split jobs included)
 
 
-def job_slots(run: SimRun, j: int) -> np.ndarray:
-    """The slots job ``j`` ran in (empty if unplaced)."""
-    return run.placements.slots(j)
-
-
 def beneficiary_energy(run: SimRun) -> Usage:
     """Tenant energy per hub-slot from device counts (difference arrays, no per-job loop for
     contiguous jobs; ``np.add.at`` for split ones), and the facility remainder."""

@@ -24,7 +24,6 @@ import numpy as np
 from greendispatch.errors import InputError
 from greendispatch.ledger.accounting import Accounting
 from greendispatch.ledger.certificates import EPS_WH, SOURCES, WH_PER_MWH, to_hours
-from greendispatch.ledger.matching import job_slots
 
 BASIS = {
     "location_based": "pro rata share of the grid import serving the hub's load in each slot "
@@ -166,7 +165,7 @@ def _neighbour_weights(acct: Accounting, j: int, hours: np.ndarray, cs: np.ndarr
         out += (mw[k] * dt) @ w
     index = {int(t): i for i, t in enumerate(hours)}
     for k in cand[split]:
-        slots = job_slots(run, int(k))
+        slots = run.placements.slots(int(k))
         w = (cs[slots + 1] - cs[slots]) * mw[k] * dt
         for t, x in zip((slots // sph).tolist(), w.tolist(), strict=True):
             if t in index:
@@ -183,7 +182,7 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
         raise InputError(f"job {job_id} is not in this run")
     j = int(found[0])
     tenant = jobs.tenants[jobs.tenant[j]]
-    slots = job_slots(run, j)
+    slots = run.placements.slots(j)
     sph, dt = acct.axis.slots_per_hour, sig.grid.dt_h
     if len(slots) == 0:
         none, z = np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -351,8 +351,12 @@ class PlanFollower:
             room[:, : part.shape[1]] = part
         return np.clip(room / float(self.devices[job.index]), 0.0, 1.0)
 
+    def _carbon(self, job: JobView, slot: SlotView) -> np.ndarray:
+        """Per hub and slot of the view: what running there costs the job, for the ties."""
+        return marginal_carbon(job, slot)
+
     def slot_scores(self, job: JobView, slot: SlotView) -> np.ndarray:
-        c = marginal_carbon(job, slot)
+        c = self._carbon(job, slot)
         top = float(np.abs(c).max()) or 1.0
         return (1.0 - self._room(job, slot, slot.width)) + 0.5 * c / top / max(job.d, 1)
 
