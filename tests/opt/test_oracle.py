@@ -83,13 +83,19 @@ def test_simulate_with_oracle_reports_bound_and_captured_shares(tmp_path, capsys
         assert o["bound_t"] <= m["carbon_t"] + 1e-6
         want = (base - m["carbon_t"]) / (base - o["bound_t"])
         assert m["captured_share"] == pytest.approx(want)
+        of_oracle = (base - m["carbon_t"]) / (base - o["rounded_t"])
+        assert m["rounded_captured_share"] == pytest.approx(of_oracle)
     assert pols["baseline"]["captured_share"] == 0.0
+    assert pols["baseline"]["rounded_captured_share"] == 0.0
+    assert pols["oracle"]["rounded_captured_share"] == pytest.approx(1.0)
+    assert pols["oracle"]["captured_share"] <= 1.0
     plan = doc["planning"]  # mpc's re-solves, and how many fell back to marginal carbon
     assert list(plan) == ["mpc"] and 0 < plan["mpc"]["cycles"] <= 40
     assert 0 <= plan["mpc"]["unsolved"] <= plan["mpc"]["cycles"]
-    assert "captured" in stdout and "LP lower bound" in stdout
+    assert "captured" in stdout and "of oracle" in stdout and "LP lower bound" in stdout
     html = (out / "report.html").read_text()
     assert "captured_share" in html and "下界 bound" in html
+    assert "占取整调度节省比" in html and "rounded_captured_share" in html
 
 
 def test_simulate_says_how_many_mpc_cycles_were_not_solved(tmp_path, capsys, monkeypatch):

@@ -131,6 +131,7 @@ def print_results(console: Console, doc: dict[str, Any]) -> None:
     oracle = doc.get("oracle")
     if oracle is not None:
         columns.insert(2, ("captured", "captured_share", ".1%"))
+        columns.insert(3, ("of oracle", "rounded_captured_share", ".1%"))
     for title, _, _ in columns:
         t.add_column(title, justify="left" if title == "policy" else "right")
     base = doc["policies"].get("baseline")
@@ -149,7 +150,8 @@ def print_results(console: Console, doc: dict[str, Any]) -> None:
             f" solve {oracle['solve_s']:.1f} s, {oracle['lp']['mode']} LP); rounded schedule "
             f"{oracle['rounded_t']:,.1f} t"
             f"{' (MILP)' if oracle.get('rounding', {}).get('method') == 'milp' else ''}; "
-            "captured = (baseline - policy) / (baseline - bound)",
+            "captured = (baseline - policy) / (baseline - bound); of oracle = (baseline - "
+            "policy) / (baseline - rounded schedule)",
             highlight=False,
         )
     for name, p in doc.get("planning", {}).items():

@@ -77,6 +77,7 @@ METRIC_LABELS = {
     "jobs": "作业数 Jobs",
     "runtime_s": "仿真耗时 Runtime (s)",
     "captured_share": "捕获占比 Captured share",
+    "rounded_captured_share": "占取整调度节省比 Share of the oracle's saving",
 }
 SIGNAL_LABELS = {
     "ci_g_per_kwh": "电网碳强度 Grid intensity",

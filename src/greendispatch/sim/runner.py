@@ -184,13 +184,21 @@ def run_policies(
     return sim.runs
 
 
-def captured_shares(policies: dict[str, dict[str, Any]], bound_t: float) -> None:
+def captured_shares(
+    policies: dict[str, dict[str, Any]], bound_t: float, rounded_t: float | None = None
+) -> None:
     """Add ``captured_share`` = (baseline - policy) / (baseline - bound) to each policy's
-    metrics (None when baseline is at the bound: there was nothing to capture)."""
+    metrics and, given the rounded schedule's carbon, ``rounded_captured_share`` = (baseline -
+    policy) / (baseline - rounded): the share of what the best schedule built with perfect
+    foresight saves (the bound is an LP relaxation no schedule reaches; above 1 when a policy
+    beats that schedule). None when baseline is already there: there was nothing to capture."""
     base = policies["baseline"]["carbon_t"]
-    room = base - bound_t
-    for m in policies.values():
-        m["captured_share"] = (base - m["carbon_t"]) / room if room > 1e-9 else None
+    for key, best in (("captured_share", bound_t), ("rounded_captured_share", rounded_t)):
+        if best is None:
+            continue
+        room = base - best
+        for m in policies.values():
+            m[key] = (base - m["carbon_t"]) / room if room > 1e-9 else None
 
 
 def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
@@ -203,7 +211,7 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
     if sim.oracle is not None:
         o = sim.oracle
         rounded = policies[ORACLE]["carbon_t"]
-        captured_shares(policies, o.bound_t)
+        captured_shares(policies, o.bound_t, rounded)
         doc["oracle"] = {
             "bound_t": o.bound_t,
             "rounded_t": rounded,
