@@ -125,23 +125,18 @@ def held_to(jobs, hub, hub_ids):
 
 def _mpc_on_hubs(sim, hub, policies: dict, bound_t: float) -> dict:
     """``mpc`` (noisy:0.1) with each job held to hub ``hub[j]``: with the rounded oracle's
-    hubs, what choosing each job's hub with perfect foresight would give ``mpc``."""
+    hubs, what choosing each job's hub with perfect foresight would give ``mpc``. The row has
+    the keys of ``policies``' rows."""
     from greendispatch.dispatch.mpc import MPC
     from greendispatch.sim.engine import simulate
     from greendispatch.sim.metrics import run_metrics
+    from greendispatch.sim.runner import captured_shares
 
-    t0 = time.perf_counter()
     jobs = held_to(sim.jobs, hub, sim.net.hub_ids)
-    run = simulate(jobs, sim.signals, sim.net, MPC(), forecast="noisy:0.1", seed=1)
-    m = run_metrics(run)
-    base = policies["baseline"]["carbon_t"]
-    return {
-        "carbon_t": m["carbon_t"],
-        "captured_share": (base - m["carbon_t"]) / (base - bound_t),
-        "wait_mean_h": m["wait_mean_h"],
-        "deadline_misses": m["deadline_misses"],
-        "runtime_s": time.perf_counter() - t0,
-    }
+    m = run_metrics(simulate(jobs, sim.signals, sim.net, MPC(), forecast="noisy:0.1", seed=1))
+    row = {k: m.get(k) for k in policies["baseline"]}
+    captured_shares({"baseline": dict(policies["baseline"]), "row": row}, bound_t)
+    return row
 
 
 def fixed_hubs_case(policy: str) -> dict:
