@@ -78,6 +78,12 @@ def test_json_flag_prints_results_and_same_seed_same_numbers(
         (["--carbon-weight", "2"], "--carbon-weight must be in [0, 1]"),
         (["--trace", "x.csv", "--trace-format", "gaia"], "either --jobs N or --trace PATH"),
         (["--days", "0"], "--days must be in 1..3660"),
+        (["--jobs", "99999999999999999999"], "--jobs must be between 1 and 10,000,000"),
+        (["--jobs", "0"], "--jobs must be between 1 and 10,000,000"),
+        (["--slack-h", "5"], "--slack-h applies to --trace jobs"),
+        (["--trace-format", "gaia"], "--trace-format applies to --trace PATH"),
+        (["--priority-tenants", "bank"], "--priority-tenants applies to --ledger DIR"),
+        (["--ledger-policy", "cost"], "--ledger-policy applies to --ledger DIR"),
     ],
 )
 def test_bad_flags_exit_2(
@@ -90,6 +96,51 @@ def test_bad_flags_exit_2(
     code, _, err = run_cli([*SHORT, *extra, "--out", str(tmp_path)], capsys, monkeypatch)
     assert code == 2, err
     assert fragment in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["simulate", "signals", "demo"])
+def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me", encoding="utf-8")
+    args = [*SHORT] if command == "simulate" else [command]
+    started = []
+    monkeypatch.setattr("greendispatch.sim.runner.prepare", lambda *a, **k: started.append(1))
+    monkeypatch.setattr("greendispatch.signals.build.build_signals", lambda *a: started.append(1))
+    for out, fragment in (
+        (afile / "sub", "cannot create or write the folder"),
+        (afile, "exists and is not a folder"),
+    ):
+        code, _, err = run_cli([*args, "--out", str(out)], capsys, monkeypatch)
+        assert code == 2, err
+        assert fragment in err and "Traceback" not in err
+    assert started == []  # nothing was loaded or simulated
+    assert afile.read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_message_with_brackets_is_printed_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = str(tmp_path / "[/x]" / "s.yaml")  # rich would read [/x] as markup
+    code, _, err = run_cli(["scenario", "show", name], capsys, monkeypatch)
+    assert code == 2, err
+    assert "[/x]" in err and "file not found" in err and "Traceback" not in err
+
+
+def test_export_to_a_path_that_cannot_be_written_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("", encoding="utf-8")
+    code, _, err = run_cli(
+        ["scenario", "export", "china-hubs", "-o", str(afile / "x.yaml")], capsys, monkeypatch
+    )
+    assert code == 2, err
+    assert f"--output: cannot write {afile / 'x.yaml'}" in err and "Traceback" not in err
 
 
 GAIA_OK = "arrival_time,length,cpus\n0.0,2.5,4\n1.5,1.0,2\n3.0,5.0,8\n"

@@ -172,6 +172,50 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ),
         ["hubs[0].planned[0].cabinet_kw_max: must be >= cabinet_kw_min 30"],
     ),
+    (
+        "infinite-power",
+        _set("hubs", 0, "pools", 0, "kw_per_device", value=float("inf")),
+        ["hubs[0].pools[0].kw_per_device: must be a finite number (got inf)"],
+    ),
+    (
+        "nan-wind",
+        _set("hubs", 0, "assets", "wind_mw", value=float("nan")),
+        ["hubs[0].assets.wind_mw: must be a finite number"],
+    ),
+    (
+        "huge-devices",
+        _set("hubs", 0, "pools", 0, "devices", value=10**24),
+        ["hubs[0].pools[0].devices: must be <= 100000000 (got 1000000000000000000000000)"],
+    ),
+    (
+        "huge-wind",
+        _set("hubs", 0, "assets", "wind_mw", value=1e308),
+        ["hubs[0].assets.wind_mw: must be <= 1000000 (got 1e+308)"],
+    ),
+    (
+        "bool-days",
+        _set("time", "days", value=True),
+        ["time.days: must be a whole number (got True)"],
+    ),
+    ("bool-lat", _set("hubs", 1, "lat", value=True), ["hubs[1].lat: must be a number (got True)"]),
+    (
+        "quoted-number",
+        _set("hubs", 0, "pools", 0, "kw_per_device", value="0.9"),
+        ["hubs[0].pools[0].kw_per_device: must be a number (got '0.9')"],
+    ),
+    (
+        "data-file-is-a-folder",
+        lambda d, tmp: (
+            (tmp / "grid.csv").mkdir(),
+            d["hubs"][0].update(grid={"zone": "XX", "carbon": "file", "carbon_file": "grid.csv"}),
+        ),
+        ["hubs[0].grid.carbon_file: data file 'grid.csv' is a folder", "expected a file"],
+    ),
+    (
+        "far-start",
+        _set("time", "start", value="9999-12-31T00:00:00Z"),
+        ["time.start: must be a time between the years 1900 and 2200"],
+    ),
 ]
 
 
@@ -216,8 +260,27 @@ def test_message_names_the_line_of_the_bad_value(
         ("", "the file is empty"),
         ("- a\n- b\n", "expected a mapping"),
         ("name: a\nname: b\nhubs: []\n", "name: duplicate key"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+                for p, n in zip("abcdefg", "bcdefgh", strict=True)
+            )
+            + "name: *h\n",
+            "expands to more than 1,000,000 values through its aliases",
+        ),
+        ("a: &a [1, *a]\n", "expands to more than 1,000,000 values"),
+        ("hubs: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
     ],
-    ids=["yaml-syntax", "empty-file", "top-level-list", "duplicate-key"],
+    ids=[
+        "yaml-syntax",
+        "empty-file",
+        "top-level-list",
+        "duplicate-key",
+        "alias-bomb",
+        "self-alias",
+        "deep-nesting",
+    ],
 )
 def test_unreadable_files(
     text: str,

@@ -204,7 +204,18 @@ def test_bad_spec_message_lists_valid_forms():
 
 
 @pytest.mark.parametrize(
-    "spec", ["", "noisy", "noisy:", "noisy:-0.1", "noisy:abc", "noisy:nan", "perfect:1", "Perfect"]
+    "spec",
+    [
+        "",
+        "noisy",
+        "noisy:",
+        "noisy:-0.1",
+        "noisy:abc",
+        "noisy:nan",
+        "noisy:1e308",
+        "perfect:1",
+        "Perfect",
+    ],
 )
 def test_bad_specs_raise_input_error(spec):
     with pytest.raises(InputError, match="expected perfect, persistence or noisy:<sigma>"):

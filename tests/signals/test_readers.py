@@ -341,7 +341,7 @@ def test_missing_column_lists_the_columns_found(tmp_path: Path):
         ("2023-13-45 99:00:00" + em_row(3)[19:], "Datetime (UTC)", "unparseable timestamp"),
         (em_row(3, -5.0), "Carbon Intensity gCO₂eq/kWh (direct)", "must be >= 0"),
         (em_row(3, 100.0, 100.5), "Low Carbon Percentage", "within 0..100"),
-        (em_row(3, "inf"), "Carbon Intensity gCO₂eq/kWh (direct)", "out of range"),
+        (em_row(3, "inf"), "Carbon Intensity gCO₂eq/kWh (direct)", "must be a finite number"),
     ],
 )
 def test_malformed_row_is_reported_at_its_line(tmp_path: Path, bad_row, column, words):
@@ -417,6 +417,11 @@ def test_json_errors_name_the_field(tmp_path: Path):
     doc = om_doc([*labels[:5], "yesterday"], [1.0] * 6)
     err = raise_info(read_openmeteo_json, write_json(tmp_path, doc, "d.json"), SMALL)
     assert_names(err, tmp_path / "d.json", None, "hourly.time[5]")
+    doc = om_doc(labels, [1.0] * 6)
+    doc["utc_offset_seconds"] = "abc"  # not ignored in favour of the timezone
+    err = raise_info(read_openmeteo_json, write_json(tmp_path, doc, "o.json"), SMALL)
+    assert_names(err, tmp_path / "o.json", None, "utc_offset_seconds")
+    assert "must be a number of seconds east of UTC (got 'abc')" in str(err)
 
 
 def test_json_nulls_are_gaps(tmp_path: Path):

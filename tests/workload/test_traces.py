@@ -192,6 +192,7 @@ BAD = [
     ("gaia", GAIA + "0,1,1.5\n", 2, "cpus", "whole number"),
     ("gaia", GAIA + "0,1,1\n1,2,3,4\n", 3, "", "Expected 3 fields"),
     ("gaia", "", 1, "", "empty"),
+    ("gaia", GAIA.strip() + ",cpus\n0,1,1,2\n", 1, "cpus", "appears twice in the header"),
     ("gaia", GAIA, 2, "", "no data rows"),
     ("alibaba", ALI.replace("deletion_time", "deleted"), 1, "deletion_time", "did you mean"),
     (

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from greendispatch.errors import InputError, Problem
 
@@ -22,22 +23,44 @@ DirArg = Annotated[Path, typer.Argument(help="Ledger folder (written by simulate
 
 
 def _require_dir(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Problem(str(folder), None, "", "is a file; expected a ledger folder"))
     if not folder.is_dir():
         raise InputError(Problem(str(folder), None, "", "ledger folder not found"))
+
+
+def _require_ledger_file(folder: Path) -> Path:
+    from greendispatch.ledger.chain import LEDGER_FILE
+
+    _require_dir(folder)
+    path = folder / LEDGER_FILE
+    if not path.exists():
+        raise InputError(Problem(str(path), None, "", "ledger file not found"))
+    if not path.is_file():
+        raise InputError(
+            Problem(str(path), None, "", "is a folder; expected the ledger's JSON-lines file")
+        )
+    return path
+
+
+def _failed(message: str) -> None:
+    err_console.print(f"[red]FAILED[/red]: {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 @ledger_app.command("verify")
 def verify_cmd(folder: DirArg) -> None:
     """Recompute the hash chain and check the signed head; name any entry that was tampered."""
-    from greendispatch.ledger.chain import LEDGER_FILE, fingerprint, load_public_key, verify_ledger
+    from greendispatch.ledger.chain import fingerprint, load_public_key, verify_ledger
 
-    _require_dir(folder)
-    if not (folder / LEDGER_FILE).exists():
-        raise InputError(Problem(str(folder / LEDGER_FILE), None, "", "ledger file not found"))
+    _require_ledger_file(folder)
     report = verify_ledger(folder)
     if not report.ok:
         for p in report.problems:
-            err_console.print(f"[red]FAILED[/red]: {p}", highlight=False, soft_wrap=True)
+            _failed(p)
         raise typer.Exit(1)
     fp = fingerprint(load_public_key(folder))
     out_console.print(
@@ -47,42 +70,105 @@ def verify_cmd(folder: DirArg) -> None:
     )
 
 
+class _BadField(Exception):
+    """A ledger entry's field that is missing or of the wrong type (for ``ledger show``)."""
+
+    def __init__(self, field: str, expected: str):
+        super().__init__(field, expected)
+        self.field, self.expected = field, expected
+
+
+def _text(obj: dict[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            pass
+    raise _BadField(f"{where}.{key}", "text")
+
+
+def _whole(obj: dict[str, Any], key: str, where: str) -> int:
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _BadField(f"{where}.{key}", "a whole number of Wh")
+    return value
+
+
+def _objects(obj: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    value = obj.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _BadField(f"{where}.{key}", "a list of objects")
+    return value
+
+
+def _entry_body(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
+    """The body of one ledger line, or InputError naming the line (``ledger show``)."""
+
+    def bad(why: str, field: str = "") -> InputError:
+        msg = f"not a ledger entry: {why} (run ledger verify)"
+        return InputError(Problem(str(path), line_no, field, msg))
+
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("not UTF-8 text") from None
+    except (ValueError, RecursionError):
+        raise bad("not JSON") from None
+    if not isinstance(entry, dict):
+        raise bad("expected a JSON object with seq, prev, hash, body")
+    body = entry.get("body")
+    if not isinstance(body, dict):
+        raise bad("expected an object", "body")
+    return body
+
+
 @ledger_app.command("show")
 def show_cmd(
     folder: DirArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Summarise a ledger: entries by type, period, hubs, beneficiaries and certificate totals."""
-    from greendispatch.ledger.chain import LEDGER_FILE, iter_entries
+    from greendispatch.ledger.chain import iter_entries
 
-    _require_dir(folder)
-    path = folder / LEDGER_FILE
-    if not path.exists():
-        raise InputError(Problem(str(path), None, "", "ledger file not found"))
+    path = _require_ledger_file(folder)
     kinds: Counter[str] = Counter()
     hubs: set[str] = set()
     claimed: Counter[str] = Counter()
     issued_wh = 0
     first = last = None
     genesis: dict | None = None
-    for line_no, raw in iter_entries(path):
-        try:
-            body = json.loads(raw)["body"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise InputError(
-                Problem(str(path), line_no, "", "not a ledger entry (run ledger verify)")
-            ) from None
-        kinds[body.get("type", "?")] += 1
-        if body.get("type") == "genesis":
-            genesis = body
-        if body.get("type") == "hour":
-            hubs.add(body["hub"])
-            first = first or body["hour_start"]
-            last = body["hour_end"]
-            for c in body.get("certificates", []):
-                issued_wh += int(c.get("energy_wh", 0))
-            for c in body.get("claims", []):
-                claimed[c["beneficiary"]] += int(c["wh"])
+    try:
+        for line_no, raw in iter_entries(path):
+            body = _entry_body(path, line_no, raw)
+            try:
+                kind = _text(body, "type", "body") if "type" in body else "?"
+                kinds[kind] += 1
+                if kind == "genesis":
+                    for key in ("scenario", "policy"):
+                        if body.get(key) is not None:
+                            _text(body, key, "body")
+                    genesis = body
+                if kind == "hour":
+                    hubs.add(_text(body, "hub", "body"))
+                    first = first or _text(body, "hour_start", "body")
+                    last = _text(body, "hour_end", "body")
+                    for i, c in enumerate(_objects(body, "certificates", "body")):
+                        if "energy_wh" in c:
+                            issued_wh += _whole(c, "energy_wh", f"body.certificates[{i}]")
+                    for i, c in enumerate(_objects(body, "claims", "body")):
+                        where = f"body.claims[{i}]"
+                        claimed[_text(c, "beneficiary", where)] += _whole(c, "wh", where)
+            except _BadField as exc:
+                msg = f"expected {exc.expected} (run ledger verify)"
+                raise InputError(Problem(str(path), line_no, exc.field, msg)) from None
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, "", f"cannot read: {_reason(exc)}")) from None
+    if not kinds:
+        raise InputError(
+            Problem(str(path), None, "", "no entries (a ledger starts with its genesis entry)")
+        )
     doc = {
         "entries": dict(kinds),
         "scenario": genesis.get("scenario") if genesis else None,
@@ -99,11 +185,52 @@ def show_cmd(
         f"ledger {folder}: scenario {doc['scenario']}, policy {doc['policy']}, "
         f"{sum(kinds.values()):,} entries ({', '.join(f'{k} {v:,}' for k, v in kinds.items())})",
         highlight=False,
+        markup=False,
     )
-    out_console.print(f"period {first} — {last}; hubs: {', '.join(doc['hubs'])}", highlight=False)
+    out_console.print(
+        f"period {first} — {last}; hubs: {', '.join(doc['hubs'])}", highlight=False, markup=False
+    )
     out_console.print(f"green certificates issued: {issued_wh / 1e6:,.3f} MWh", highlight=False)
     for who, wh in sorted(claimed.items(), key=lambda kv: -kv[1]):
-        out_console.print(f"  claimed by {who}: {wh / 1e6:,.3f} MWh", highlight=False)
+        out_console.print(f"  claimed by {who}: {wh / 1e6:,.3f} MWh", highlight=False, markup=False)
+
+
+def _read_statement(path: Path) -> dict[str, Any]:
+    """A statement file's JSON object with a ``signature`` object; InputError when it is not one
+    (a changed signature or content is not an input error: the signature check reports it)."""
+
+    def bad(message: str, line: int | None = None, field: str = "") -> InputError:
+        return InputError(Problem(str(path), line, field, message))
+
+    if path.is_dir():
+        raise bad("is a folder; expected a statement JSON file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise bad("file not found") from None
+    except OSError as exc:
+        raise bad(f"cannot read: {_reason(exc)}") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("not UTF-8 text; expected a statement JSON file") from None
+    except json.JSONDecodeError as exc:
+        raise bad(f"not JSON: {exc.msg}", exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise bad(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise bad("not a signed statement: expected a JSON object")
+    if "signature" not in doc:
+        raise bad("not a signed statement: no 'signature'")
+    sig = doc["signature"]
+    fields = ("public_key", "ledger_head", "value")
+    if not isinstance(sig, dict):
+        raise bad(f"not a signed statement: expected an object with {', '.join(fields)}", None,
+                  "signature")  # fmt: skip
+    for key in fields:
+        if key not in sig:
+            raise bad("missing: not a signed statement", None, f"signature.{key}")
+    return doc
 
 
 @ledger_app.command("check-statement")
@@ -115,30 +242,31 @@ def check_statement_cmd(
     ] = None,
 ) -> None:
     """Check a statement's Ed25519 signature (and, with --ledger, that the ledger's key made it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from greendispatch.ledger.chain import fingerprint, load_public_key, verify_document
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Problem(str(path), None, "", "file not found")) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(Problem(str(path), exc.lineno, "", f"not JSON: {exc.msg}")) from None
+    doc = _read_statement(path)
     if not verify_document(doc):
-        err_console.print(f"[red]FAILED[/red]: {path}: the signature does not match the content")
+        _failed(f"{path}: the signature does not match the content")
         raise typer.Exit(1)
     sig = doc["signature"]
+    # The signature verified with this key; the fingerprint written beside it is not signed.
+    fp = fingerprint(Ed25519PublicKey.from_public_bytes(bytes.fromhex(sig["public_key"])))
+    if sig.get("key_fingerprint", fp) != fp:
+        _failed(
+            f"{path}: the key fingerprint {sig.get('key_fingerprint')} is not that of the key "
+            f"that signed it ({fp})"
+        )
+        raise typer.Exit(1)
     if ledger is not None:
         _require_dir(ledger)
         expected = fingerprint(load_public_key(ledger))
-        if sig.get("key_fingerprint") != expected:
-            err_console.print(
-                f"[red]FAILED[/red]: {path}: signed with key {sig.get('key_fingerprint')}, not the "
-                f"ledger's key {expected}"
-            )
+        if fp != expected:
+            _failed(f"{path}: signed with key {fp}, not the ledger's key {expected}")
             raise typer.Exit(1)
     out_console.print(
-        f"[green]valid signature[/green]: key {sig['key_fingerprint']}, ledger head "
-        f"{sig['ledger_head']}",
+        f"[green]valid signature[/green]: key {fp}, ledger head {escape(str(sig['ledger_head']))}",
         highlight=False,
     )
 
@@ -169,7 +297,10 @@ def statement_cmd(
     except OSError as exc:
         raise InputError(Problem(str(target), None, "", f"cannot create: {exc}")) from None
     stem = target / (f"tenant-{slug(tenant)}" if tenant is not None else f"job-{job}")
-    path = write_signed(doc, stem)
+    try:
+        path = write_signed(doc, stem)
+    except OSError as exc:
+        raise InputError(Problem(str(target), None, "", f"cannot write: {_reason(exc)}")) from None
     if as_json:
         typer.echo(json.dumps(doc, indent=1, ensure_ascii=False))
         return
@@ -181,4 +312,5 @@ def statement_cmd(
         f"green {green:,.3f} MWh ({share:.1%}), location-based {t['location_based_t']:,.3f} t, "
         f"market-based {t['market_based_t']:,.3f} t; wrote {path} and {path.with_suffix('.html')}",
         highlight=False,
+        markup=False,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import tempfile
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from greendispatch.cli.ledger_cmd import ledger_app
 from greendispatch.errors import GreenDispatchError, InputError, Problem
@@ -58,6 +60,21 @@ def _load_with_signals(name_or_path: str, data_dir: Path | None, *, quiet: bool 
         with err_console.status(f"building a year of signals for {loaded.scenario.name}..."):
             signals = build_signals(loaded, resolve_data_dir(data_dir))
     return loaded, signals, time.perf_counter() - t0
+
+
+def _out_folder(path: Path, flag: str = "--out") -> Path:
+    """Create an output folder now, before any long work, and check it can be written: a bad
+    path is an input error at once, not a lost run."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(f"{flag} {path}: cannot create or write the folder ({reason})") from None
+    return path
 
 
 @scenario_app.command("list")
@@ -137,8 +154,14 @@ def scenario_export(
         raise InputError(
             Problem("--output", None, "", f"{output} is a folder; expected a file name")
         )
-    output.write_text(text, encoding="utf-8")
-    err_console.print(f"wrote {output}")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            Problem("--output", None, "", f"cannot write {output} ({reason})")
+        ) from None
+    err_console.print(f"wrote {output}", markup=False, highlight=False)
 
 
 @app.command("signals")
@@ -150,9 +173,12 @@ def signals_cmd(
     """Build a scenario's hourly signals and write them (CSV + provenance JSON) to --out."""
     from greendispatch.signals.io import write_signals
 
+    _out_folder(out)
     loaded, signals, dt = _load_with_signals(scenario, data_dir)
     csv_path, meta_path = write_signals(signals, out, loaded.scenario.name)
-    err_console.print(f"built signals in {dt:.2f} s; wrote {csv_path} and {meta_path}")
+    err_console.print(
+        f"built signals in {dt:.2f} s; wrote {csv_path} and {meta_path}", markup=False
+    )
 
 
 TRACE_FORMATS = ("alibaba", "gaia", "azure-llm")
@@ -234,6 +260,11 @@ def simulate_cmd(
 
     if trace is not None and jobs is not None:
         raise InputError("give either --jobs N or --trace PATH, not both")
+    if trace is None and trace_format is not None:
+        raise InputError("--trace-format applies to --trace PATH; no trace was given")
+    if ledger is None and (priority_tenants is not None or ledger_policy is not None):
+        flag = "--priority-tenants" if priority_tenants is not None else "--ledger-policy"
+        raise InputError(f"{flag} applies to --ledger DIR; no ledger was asked for")
     if trace_format is not None and trace_format not in TRACE_FORMATS:
         raise InputError(
             f"--trace-format: expected one of {', '.join(TRACE_FORMATS)} (got {trace_format!r})"
@@ -280,10 +311,16 @@ def simulate_cmd(
             raise InputError(f"--ledger-policy '{ledger_policy}' is not among --policy {policy}")
     if seed is not None and seed < 0:
         raise InputError(f"--seed must be >= 0 (got {seed})")
-    if req.out is not None and req.out.exists() and not req.out.is_dir():
-        raise InputError(f"--out {req.out} exists and is not a folder")  # before a long run
+    _out_folder(out)  # before a long run
     priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
-    sim = _run_simulation(req, quiet=as_json)
+    check = None
+    if ledger is not None and priority:
+        from greendispatch.ledger.record import check_priority_tenants
+
+        def check(s) -> None:
+            check_priority_tenants(s.jobs, priority)
+
+    sim = _run_simulation(req, quiet=as_json, check=check)
     if ledger is not None:
         from greendispatch.ledger.record import record_run
 
@@ -294,6 +331,7 @@ def simulate_cmd(
             f"(head {rec['head'][:16]}...); {len(rec['statements'])} signed tenant statements "
             f"in {ledger}/statements/",
             highlight=False,
+            markup=False,
         )
 
 
@@ -308,6 +346,7 @@ def demo(
     from greendispatch.report.summary import scenario_summary
     from greendispatch.sim.runner import SimulationRequest
 
+    _out_folder(out)
     req = SimulationRequest(
         scenario=DEFAULT_SCENARIO,
         policies="all",
@@ -328,7 +367,9 @@ def _status(message: str, quiet: bool):
     return nullcontext() if quiet else err_console.status(message)
 
 
-def _run_simulation(req, *, quiet: bool, before=None):
+def _run_simulation(req, *, quiet: bool, before=None, check=None):
+    """Prepare, simulate every policy, write and print. ``check(sim)`` runs right after the jobs
+    are made, before the long part; ``before(sim)`` prints what comes first."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from greendispatch.cli.render import print_results
@@ -336,11 +377,13 @@ def _run_simulation(req, *, quiet: bool, before=None):
 
     with _status("loading scenario, signals and jobs...", quiet):
         sim = prepare(req)
+    if check is not None:
+        check(sim)
     if before is not None and not quiet:
         before(sim)
     if not quiet:
         for note in sim.notes:
-            err_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
+            err_console.print(f"[yellow]note[/yellow]: {escape(note)}", highlight=False)
     if quiet:
         run_policies(sim, req)
     else:
@@ -369,6 +412,7 @@ def _run_simulation(req, *, quiet: bool, before=None):
             out_console.print(
                 f"wrote {len(written)} files to {req.out}/ (results.json, report.html, tables)",
                 highlight=False,
+                markup=False,
             )
     return sim
 
@@ -379,11 +423,20 @@ def main() -> None:
         app()
     except GreenDispatchError as exc:
         for line in str(exc).splitlines():
-            err_console.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error[/red]: {escape(line)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # a path the checks above could not foresee (a disk that filled...)
+        where = f": {exc.filename}" if exc.filename else ""
+        err_console.print(
+            f"[red]error[/red]: {escape(f'{exc.strerror or exc}{where}')}", highlight=False
+        )
+        sys.exit(2)
+    except MemoryError:
+        err_console.print("[red]error[/red]: out of memory: fewer jobs, days or hubs")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

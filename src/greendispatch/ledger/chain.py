@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -83,9 +83,14 @@ def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
             )
         )
     if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except OSError as exc:
+            raise InputError(Problem(str(path), None, "", f"cannot read: {_reason(exc)}")) from None
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            key = None
         if not isinstance(key, Ed25519PrivateKey):
-            raise InputError(Problem(str(path), None, "", "not an Ed25519 private key"))
+            raise InputError(Problem(str(path), None, "", "not a PEM Ed25519 private key"))
         return key
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
@@ -98,15 +103,26 @@ def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
     return key
 
 
+def _reason(exc: OSError) -> str:
+    """The reason of an OSError without repeating its file name."""
+    return exc.strerror or str(exc)
+
+
 def load_public_key(folder: Path) -> Ed25519PublicKey:
+    """The ledger's public key from ``ledger-key.pub`` (64 hex digits); InputError if it is
+    missing, unreadable or not an Ed25519 public key."""
     path = folder / PUB_FILE
     try:
-        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(path.read_text().strip()))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(Problem(str(path), None, "", "public key file not found")) from None
-    except ValueError as exc:
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, "", f"cannot read: {_reason(exc)}")) from None
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw.decode("utf-8").strip()))
+    except ValueError:
         raise InputError(
-            Problem(str(path), None, "", f"not an Ed25519 public key ({exc})")
+            Problem(str(path), None, "", "not an Ed25519 public key (expected 64 hex digits)")
         ) from None
 
 
@@ -196,6 +212,24 @@ def iter_entries(path: Path) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(fh, 1)
 
 
+def _canonical_or_none(obj: Any) -> bytes | None:
+    """``canonical(obj)``, or None when it has none (a lone surrogate, nesting too deep)."""
+    try:
+        return canonical(obj)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _hash_or_none(prev: Any, seq: Any, body: Any) -> str | None:
+    """The hash an entry should have, or None when its fields cannot give one."""
+    if not isinstance(prev, str) or not isinstance(seq, int):
+        return None
+    try:
+        return entry_hash(prev, seq, body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
     """Check every line (canonical form, sequence, previous hash, hash) and the signed head."""
     path = folder / LEDGER_FILE
@@ -203,6 +237,22 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
     if not path.exists():
         report.problems.append(f"{path}: ledger file not found")
         return report
+    if not path.is_file():
+        report.problems.append(f"{path}: not a file")
+        return report
+    try:
+        _check_lines(path, report, max_problems)
+    except OSError as exc:
+        report.problems.append(f"{path}: cannot read: {_reason(exc)}")
+        return report
+    if report.entries == 0 and not report.problems:
+        report.problems.append(f"{path}: no entries (a ledger starts with its genesis entry)")
+    _check_head(folder, report)
+    return report
+
+
+def _check_lines(path: Path, report: VerifyReport, max_problems: int) -> None:
+    """Check each line of ``path`` in order; set ``report.entries`` and ``report.head_hash``."""
     prev, expected = ZERO_HASH, 0
 
     def bad(line_no: int, what: str) -> None:
@@ -213,8 +263,12 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
             break
         text = raw[:-1] if raw.endswith(b"\n") else raw
         try:
-            entry = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            entry = json.loads(text.decode("utf-8"))
+        except UnicodeDecodeError:
+            bad(line_no, f"entry {expected}: not UTF-8 text — edited or corrupted")
+            expected += 1
+            continue
+        except (ValueError, RecursionError) as exc:
             bad(line_no, f"entry {expected}: not valid JSON ({exc}) — edited or truncated")
             expected += 1
             continue
@@ -224,7 +278,7 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
             continue
         seq, label = entry["seq"], describe(entry["body"])
         name = f"entry {seq} ({label})"
-        if canonical(entry) != text or not raw.endswith(b"\n"):
+        if _canonical_or_none(entry) != text or not raw.endswith(b"\n"):
             bad(line_no, f"{name}: bytes changed (the line is not in its canonical form)")
         if seq != expected:
             if isinstance(seq, int) and seq < expected:
@@ -235,27 +289,41 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
         if entry["prev"] != prev:
             bad(line_no, f"{name}: does not follow the previous entry (prev hash differs) — "
                          "entries were deleted, reordered or duplicated")  # fmt: skip
-        recomputed = entry_hash(entry["prev"], seq, entry["body"]) if isinstance(seq, int) else ""
-        if recomputed != entry["hash"]:
+        recomputed = _hash_or_none(entry["prev"], seq, entry["body"])
+        if recomputed is None or recomputed != entry["hash"]:
             bad(line_no, f"{name}: hash does not match its content — the entry was edited")
         prev = entry["hash"] if isinstance(entry["hash"], str) else ""
         expected = (seq if isinstance(seq, int) else expected) + 1
         report.entries += 1
     report.head_hash = prev
-    _check_head(folder, report)
-    return report
 
 
 def _check_head(folder: Path, report: VerifyReport) -> None:
     head_path = folder / HEAD_FILE
     try:
-        head = json.loads(head_path.read_text(encoding="utf-8"))
-        public = load_public_key(folder)
+        head = json.loads(head_path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         report.problems.append(f"{head_path}: signed head not found")
         return
-    except (json.JSONDecodeError, InputError) as exc:
-        report.problems.append(f"{head_path}: unreadable ({exc})")
+    except OSError as exc:
+        report.problems.append(f"{head_path}: cannot read the signed head: {_reason(exc)}")
+        return
+    except UnicodeDecodeError:
+        report.problems.append(f"{head_path}: not UTF-8 text — the head was edited or corrupted")
+        return
+    except (ValueError, RecursionError) as exc:
+        report.problems.append(f"{head_path}: not valid JSON ({exc}) — the head was edited")
+        return
+    if not isinstance(head, dict):
+        report.problems.append(
+            f"{head_path}: not a signed head (expected a JSON object with entries, hash, "
+            "signature, public_key) — the head was edited"
+        )
+        return
+    try:
+        public = load_public_key(folder)
+    except InputError as exc:
+        report.problems.append(str(exc))
         return
     if head.get("public_key") != _public_hex(public):
         report.problems.append(f"{head_path}: signed with a key other than {PUB_FILE}")
@@ -264,7 +332,7 @@ def _check_head(folder: Path, report: VerifyReport) -> None:
             bytes.fromhex(head.get("signature", "")),
             canonical({"entries": head.get("entries"), "hash": head.get("hash")}),
         )
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, TypeError, RecursionError):
         report.problems.append(f"{head_path}: signature does not verify — the head was edited")
         return
     if head.get("entries") != report.entries:
@@ -294,6 +362,8 @@ def sign_document(doc: dict[str, Any], key: Ed25519PrivateKey, ledger_head: str)
 
 def verify_document(signed: dict[str, Any]) -> bool:
     """True when a statement's signature matches its content."""
+    if not isinstance(signed, dict):
+        return False
     sig = signed.get("signature")
     if not isinstance(sig, dict):
         return False
@@ -304,6 +374,6 @@ def verify_document(signed: dict[str, Any]) -> bool:
             bytes.fromhex(sig["value"]),
             canonical({"document": doc, "ledger_head": sig["ledger_head"]}),
         )
-    except (InvalidSignature, ValueError, KeyError, TypeError):
+    except (InvalidSignature, ValueError, KeyError, TypeError, RecursionError):
         return False
     return True

@@ -12,25 +12,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import serialization
 
 from greendispatch.errors import InputError, Problem
 from greendispatch.ledger.accounting import Accounting, account
 from greendispatch.ledger.chain import (
+    KEY_FILE,
     LEDGER_FILE,
+    PUB_FILE,
     LedgerWriter,
+    fingerprint,
     iter_entries,
     load_key,
     load_or_create_key,
+    load_public_key,
     sign_document,
+    verify_document,
     verify_ledger,
 )
 from greendispatch.ledger.statements import job_statement, tenant_statement
 from greendispatch.report.statement import write_statement_html
+
+if TYPE_CHECKING:
+    from greendispatch.workload.jobs import JobTable
 
 STATEMENTS = "statements"
 
@@ -57,13 +69,45 @@ def request_record(req: Any) -> dict[str, Any]:
 
 def check_new_ledger_folder(folder: Path) -> None:
     """A ledger folder records one run: a second would issue the same asset-hours and GEC ids
-    again. Raise InputError for a file, or a folder that already holds a ledger."""
+    again. Raise InputError for a file, a folder that already holds a ledger, a broken key left
+    in it, or a folder that cannot be created (parents too) or written to. Call it before a long
+    run: it creates the folder and writes (and deletes) a temporary file there."""
+    try:
+        _check_new_ledger_folder(folder)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            Problem(str(folder), None, "", f"cannot create or write: {reason}")
+        ) from None
+
+
+def _check_new_ledger_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise InputError(Problem(str(folder), None, "", "exists and is not a folder"))
     existing = folder / LEDGER_FILE
     if existing.exists() and existing.stat().st_size:
         raise InputError(
             Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
+        )
+    statements = folder / STATEMENTS
+    if statements.exists() and not statements.is_dir():
+        raise InputError(Problem(str(statements), None, "", "exists and is not a folder"))
+    if (folder / KEY_FILE).exists() or (folder / PUB_FILE).exists():
+        load_key(folder)  # a key left there must be whole and match: it will sign this run
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def check_priority_tenants(jobs: JobTable, priority: frozenset[str]) -> None:
+    """Raise InputError when a priority tenant is not a tenant of ``jobs`` (a JobTable): the
+    ledger's accounting would refuse it after the run. Call it before a long run."""
+    tenants = tuple(jobs.tenants)
+    unknown = sorted(set(priority) - set(tenants))
+    if unknown:
+        raise InputError(
+            f"priority tenants {unknown} are not in the job table (tenants: {', '.join(tenants)})"
         )
 
 
@@ -84,6 +128,7 @@ def record_run(sim: Any, req: Any, folder: Path, *, policy: str | None = None,
     name = chosen_policy(sim.runs, policy)
     check_new_ledger_folder(folder)
     run = sim.runs[name]
+    check_priority_tenants(run.jobs, priority_tenants)
     acct = account(
         run,
         scenario_name=sim.loaded.scenario.name,
@@ -124,23 +169,55 @@ def write_signed(doc: dict[str, Any], stem: Path) -> Path:
     return path
 
 
+def _body(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
+    """The body of one ledger line; InputError naming the line when it has none."""
+    try:
+        body = json.loads(raw.decode("utf-8"))["body"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        body = None
+    if not isinstance(body, dict):
+        raise InputError(Problem(str(path), line_no, "", "not a ledger entry (run ledger verify)"))
+    return body
+
+
 def read_genesis(folder: Path) -> dict[str, Any]:
     path = folder / LEDGER_FILE
     for line_no, raw in iter_entries(path):
-        body = json.loads(raw)["body"]
+        body = _body(path, line_no, raw)
         if body.get("type") != "genesis":
             raise InputError(Problem(str(path), line_no, "", "the first entry is not a genesis"))
+        request = body.get("request")
+        if not isinstance(request, dict) or not isinstance(request.get("ledger_policy"), str):
+            raise InputError(
+                Problem(
+                    str(path),
+                    line_no,
+                    "body.request",
+                    "expected the recorded simulation request with its ledger_policy",
+                )
+            )
         return body
     raise InputError(Problem(str(path), None, "", "the ledger is empty"))
 
 
 def ledger_claims(folder: Path) -> Counter[str]:
     """Wh claimed per beneficiary, summed from the ledger's hour entries."""
+    path = folder / LEDGER_FILE
     total: Counter[str] = Counter()
-    for _, raw in iter_entries(folder / LEDGER_FILE):
-        body = json.loads(raw)["body"]
-        for c in body.get("claims", ()):
-            total[c["beneficiary"]] += int(c["wh"])
+    for line_no, raw in iter_entries(path):
+        body = _body(path, line_no, raw)
+        try:
+            for c in body.get("claims", ()):
+                total[str(c["beneficiary"])] += int(c["wh"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InputError(
+                Problem(
+                    str(path),
+                    line_no,
+                    "body.claims",
+                    "expected a list of {beneficiary, wh} (run ledger verify)",
+                )
+            ) from None
     return total
 
 
@@ -153,11 +230,16 @@ def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
     policy = rec.pop("ledger_policy")
     fields = {f.name for f in dataclasses.fields(SimulationRequest)}
     kw = {k: v for k, v in rec.items() if k in fields}
-    for key in ("trace", "data_dir"):
-        if kw.get(key):
-            kw[key] = Path(kw[key])
     kw["policies"] = policy
-    req = SimulationRequest(**kw)
+    try:
+        for key in ("trace", "data_dir"):
+            if kw.get(key):
+                kw[key] = Path(kw[key])
+        req = SimulationRequest(**kw)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            Problem(str(folder / LEDGER_FILE), 1, "body.request", f"cannot be re-run: {exc}")
+        ) from None
     sim = prepare(req)
     run_policies(sim, req)
     acct = account(
@@ -169,6 +251,26 @@ def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
     return acct, genesis
 
 
+def _saved_statement(path: Path, folder: Path) -> dict[str, Any] | None:
+    """A statement written before, when it is intact and signed by the ledger's key; else None
+    (the caller builds and signs it again)."""
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not verify_document(doc):
+        return None
+    try:
+        public = bytes.fromhex(doc["signature"]["public_key"])
+        ledger_key = load_public_key(folder)
+    except (InputError, ValueError):
+        return None
+    ours = ledger_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if public != ours or doc["signature"].get("key_fingerprint") != fingerprint(ledger_key):
+        return None
+    return doc
+
+
 def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:
     """A signed statement for a tenant or a job, checked against the verified ledger."""
     report = verify_ledger(folder)
@@ -177,11 +279,13 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
             Problem(str(folder), None, "", f"ledger does not verify: {report.problems[0]}")
         )
     if tenant is not None:
-        path = folder / STATEMENTS / f"tenant-{slug(tenant)}.json"
-        if path.exists():
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if doc.get("signature", {}).get("ledger_head") == report.head_hash:
-                return doc
+        doc = _saved_statement(folder / STATEMENTS / f"tenant-{slug(tenant)}.json", folder)
+        if (
+            doc is not None
+            and doc.get("beneficiary") == tenant
+            and doc["signature"]["ledger_head"] == report.head_hash
+        ):
+            return doc
     acct, _ = rebuild(folder)
     recorded = ledger_claims(folder)
     recomputed = Counter(

@@ -120,6 +120,8 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "float_parsing": "must be a number",
     "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
     "string_type": "must be text",
     "bool_parsing": "must be true or false",
     "list_type": "must be a list",
@@ -160,6 +162,8 @@ def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem
 
 def _num(v: Any) -> Any:
     """``90.0`` -> ``90``: numbers in messages as a person writes them."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))  # 1000000, not 1e+06
     return f"{v:g}" if isinstance(v, float) else v
 
 
@@ -267,6 +271,9 @@ def resolve_data_file(rel: str, loaded: LoadedScenario, data_dir: Path | None) -
     for cand in tried:
         if cand.is_file():
             return cand
+        if cand.is_dir():
+            msg = f"data file '{rel}' is a folder ({cand.resolve()}); expected a file"
+            raise ScenarioError(Problem(loaded.source, None, "", msg))
     if not tried:
         msg = (
             f"data file '{rel}' needs the data folder: give --data-dir or set {DATA_ENV} "

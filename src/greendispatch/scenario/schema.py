@@ -13,22 +13,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from greendispatch.domain import model as dm
 
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+# Upper bounds far beyond any real site, so that a typo (1e30 devices) is an error in the file
+# and not an overflow deep in a year-long run.
+MegaWatts = Annotated[float, Field(ge=0, le=1_000_000)]  # 1 TW
+Kind = Annotated[dm.PoolKind, Field(strict=False)]  # an enum is read from its text
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # strict: `true` is not 1 and "0.9" is not a number; numbers must be finite.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=False, strict=True, allow_inf_nan=False
+    )
 
 
 class PoolIn(_Strict):
-    kind: dm.PoolKind
+    kind: Kind
     device_model: str = Field(min_length=1)
-    devices: Annotated[int, Field(gt=0)]
-    pflops_per_device: PositiveFloat
-    kw_per_device: PositiveFloat
+    devices: Annotated[int, Field(gt=0, le=100_000_000)]
+    pflops_per_device: Annotated[float, Field(gt=0, le=1_000_000)]
+    kw_per_device: Annotated[float, Field(gt=0, le=100_000)]
     idle_power_share: Share = 0.3
 
 
@@ -40,16 +45,16 @@ class PueIn(_Strict):
 
 
 class AssetsIn(_Strict):
-    wind_mw: NonNegFloat = 0.0
+    wind_mw: MegaWatts = 0.0
     turbine_type: str = "E-126/4200"
     hub_height_m: Annotated[float, Field(gt=10, le=250)] = 100.0
-    solar_mw: NonNegFloat = 0.0
+    solar_mw: MegaWatts = 0.0
     solar_tilt_deg: Annotated[float, Field(ge=0, le=90)] = 30.0
     solar_azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
-    battery_mwh: NonNegFloat = 0.0
-    battery_mw: NonNegFloat = 0.0
+    battery_mwh: Annotated[float, Field(ge=0, le=100_000_000)] = 0.0
+    battery_mw: MegaWatts = 0.0
     battery_rte: Annotated[float, Field(gt=0, le=1)] = 0.88
-    contracted_green_mw: NonNegFloat = 0.0
+    contracted_green_mw: MegaWatts = 0.0
 
 
 class ClimateIn(_Strict):
@@ -64,13 +69,13 @@ class ClimateIn(_Strict):
 
 class GridIn(_Strict):
     zone: str = Field(min_length=1)
-    carbon: dm.SignalSource = dm.SignalSource.MODELLED
+    carbon: Annotated[dm.SignalSource, Field(strict=False)] = dm.SignalSource.MODELLED
     carbon_file: str | None = None
-    price: dm.SignalSource = dm.SignalSource.MODELLED
+    price: Annotated[dm.SignalSource, Field(strict=False)] = dm.SignalSource.MODELLED
     price_file: str | None = None
     weather_file: str | None = None
     tou: str = "default"
-    flat_price_per_mwh: NonNegFloat = 500.0
+    flat_price_per_mwh: Annotated[float, Field(ge=0, le=1_000_000)] = 500.0
     currency: str = Field(default="CNY", min_length=3, max_length=3)
     utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = 8.0
     renewable_base_share: Share = 0.15
@@ -81,11 +86,11 @@ class GridIn(_Strict):
 class PlannedIn(_Strict):
     name: str = Field(min_length=1)
     name_zh: str = ""
-    kind: dm.PoolKind
-    cabinets: Annotated[int, Field(gt=0)]
-    cabinet_kw_min: PositiveFloat
-    cabinet_kw_max: PositiveFloat
-    pflops: PositiveFloat
+    kind: Kind
+    cabinets: Annotated[int, Field(gt=0, le=100_000_000)]
+    cabinet_kw_min: Annotated[float, Field(gt=0, le=10_000)]
+    cabinet_kw_max: Annotated[float, Field(gt=0, le=10_000)]
+    pflops: Annotated[float, Field(gt=0, le=1_000_000_000)]
     online: str = ""
 
 
@@ -97,8 +102,8 @@ class HubIn(_Strict):
     lon: Annotated[float, Field(ge=-180, le=180)]
     grid: GridIn
     pools: list[PoolIn] = Field(min_length=1)
-    racks: Annotated[int, Field(ge=0)] = 0
-    rack_kw: PositiveFloat = 8.0
+    racks: Annotated[int, Field(ge=0, le=100_000_000)] = 0
+    rack_kw: Annotated[float, Field(gt=0, le=10_000)] = 8.0
     assets: AssetsIn = AssetsIn()
     pue: PueIn = PueIn()
     climate: ClimateIn = ClimateIn()
@@ -113,22 +118,22 @@ class RegionIn(_Strict):
     name_zh: str = ""
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
-    weight: PositiveFloat = 1.0
+    weight: Annotated[float, Field(gt=0, le=1_000_000_000)] = 1.0
 
 
 class LinkIn(_Strict):
     a: Identifier
     b: Identifier
-    latency_ms: PositiveFloat
-    bandwidth_gbps: PositiveFloat
+    latency_ms: Annotated[float, Field(gt=0, le=100_000)]
+    bandwidth_gbps: Annotated[float, Field(gt=0, le=1_000_000_000)]
     modelled: bool = False
 
 
 class NetworkIn(_Strict):
     route_factor: Annotated[float, Field(ge=1.0, le=5.0)] = 1.5
-    us_per_km: PositiveFloat = 5.0
-    default_bandwidth_gbps: PositiveFloat = 100.0
-    inter_hub_target_ms: PositiveFloat = 20.0
+    us_per_km: Annotated[float, Field(gt=0, le=1_000)] = 5.0
+    default_bandwidth_gbps: Annotated[float, Field(gt=0, le=1_000_000_000)] = 100.0
+    inter_hub_target_ms: Annotated[float, Field(gt=0, le=100_000)] = 20.0
 
 
 class TimeIn(_Strict):
@@ -146,6 +151,8 @@ class TimeIn(_Strict):
             raise ValueError(msg) from None
         if ts.utcoffset() is None or ts.utcoffset().total_seconds() != 0:  # type: ignore[union-attr]
             raise ValueError(f"must be in UTC, ending in Z (got {v!r})")
+        if not 1900 <= ts.year <= 2200:
+            raise ValueError(f"must be a time between the years 1900 and 2200 (got {v!r})")
         return v
 
     @field_validator("dt_h")
@@ -161,7 +168,7 @@ class ScenarioIn(_Strict):
     title: str = ""
     title_zh: str = ""
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     time: TimeIn = TimeIn()
     network: NetworkIn = NetworkIn()
     hubs: list[HubIn] = Field(min_length=1)

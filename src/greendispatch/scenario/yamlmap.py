@@ -22,6 +22,42 @@ def format_loc(loc: Loc) -> str:
     return out
 
 
+# A scenario has at most a few thousand values; an alias bomb ("billion laughs") has billions.
+MAX_NODES = 1_000_000
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded (aliases share their node,
+    so a few lines can stand for billions); without recursion, each node counted once."""
+    size: dict[int, int] = {}
+    open_: set[int] = set()  # nodes whose children are still being counted
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in size:
+            continue
+        kids = _children(node)
+        if done or not kids:
+            size[key] = min(1 + sum(size[id(k)] for k in kids), MAX_NODES + 1)
+            open_.discard(key)
+            continue
+        if key in open_:  # an alias inside its own anchor: endless
+            return MAX_NODES + 1
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in size)
+    return size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
     """Load YAML text; return (data, line of each location, problems).
 
@@ -34,10 +70,16 @@ def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], li
         line = mark.line + 1 if mark is not None else None
         what = getattr(exc, "problem", None) or str(exc)
         return None, {}, [Problem(path, line, "", f"not valid YAML: {what}")]
+    except RecursionError:
+        return None, {}, [Problem(path, None, "", "nested too deeply; expected a scenario mapping")]
     lines: dict[Loc, int] = {}
     problems: list[Problem] = []
     if root is None:
         return None, lines, [Problem(path, 1, "", "the file is empty; expected a scenario mapping")]
+    if expanded_size(root) > MAX_NODES:
+        msg = (f"expands to more than {MAX_NODES:,} values through its aliases (*name); "
+               "expected a scenario")  # fmt: skip
+        return None, {}, [Problem(path, None, "", msg)]
 
     def walk(node: yaml.Node, loc: Loc) -> None:
         lines[loc] = node.start_mark.line + 1

@@ -205,6 +205,10 @@ FORECAST_SPECS: dict[str, _SpecForm] = {
 """Forecast specs by name, as written in scenarios and on the command line."""
 
 
+# A relative error of 10 (1,000 %) at 24 h is already noise; more only overflows.
+MAX_SIGMA = 10.0
+
+
 def _spec_error(spec: str, reason: str = "") -> InputError:
     forms = [f.form for f in FORECAST_SPECS.values()]
     expected = ", ".join(forms[:-1]) + " or " + forms[-1] if len(forms) > 1 else forms[0]
@@ -249,7 +253,7 @@ def make_forecaster(
         try:
             arg = float(arg_text)
         except ValueError:
-            raise _spec_error(spec, "sigma must be a number >= 0") from None
-        if not np.isfinite(arg) or arg < 0:
-            raise _spec_error(spec, "sigma must be a number >= 0")
+            raise _spec_error(spec, f"sigma must be a number from 0 to {MAX_SIGMA:g}") from None
+        if not 0 <= arg <= MAX_SIGMA:
+            raise _spec_error(spec, f"sigma must be a number from 0 to {MAX_SIGMA:g}")
     return entry.build(arg, actual, seed, _check_slots_per_day(slots_per_day))

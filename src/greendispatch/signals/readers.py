@@ -424,7 +424,10 @@ def _first_problem(
             i = int(np.argmax(bad))
             allowed = f">= {col.lo:g}" if col.hi == _INF else f"within {col.lo:g}..{col.hi:g}"
             allowed = "finite" if col.lo == -_INF else allowed
-            found.append((i, col.source, f"{v[i]:g} {col.unit} out of range: must be {allowed}"))
+            message = f"{v[i]:g} {col.unit} out of range: must be {allowed}"
+            if np.isinf(v[i]):
+                message = f"{v[i]:g} {col.unit}: must be a finite number"
+            found.append((i, col.source, message))
     return min(found, key=lambda p: p[0]) if found else None
 
 
@@ -492,6 +495,9 @@ def _local_to_utc(
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
     has_offset = isinstance(offset_s, int | float) and not isinstance(offset_s, bool)
+    if offset_s is not None and not (has_offset and np.isfinite(offset_s)):  # type: ignore[arg-type]
+        message = f"must be a number of seconds east of UTC (got {offset_s!r})"
+        raise DataFileError(path, message, column="utc_offset_seconds")
     if zone is None and not has_offset:
         message = "needs 'utc_offset_seconds' or an IANA 'timezone' to place local times in UTC"
         raise DataFileError(path, message, column="utc_offset_seconds")

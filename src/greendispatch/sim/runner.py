@@ -25,6 +25,9 @@ from greendispatch.sim.network import NetworkArrays, network_arrays
 from greendispatch.workload.jobs import JobTable
 
 MAX_DAYS = 3660  # as the scenario schema allows
+# 10 million generated jobs take about 7 GiB here; more is a typo, not a workload.
+MAX_JOBS = 10_000_000
+MAX_SLACK_H = 8_784  # a leap year
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ def prepare(req: SimulationRequest) -> Simulation:
             raise InputError("--trace needs --trace-format alibaba|gaia|azure-llm")
         kw: dict[str, Any] = {}
         if req.slack_h is not None:
+            if not 0 <= req.slack_h <= MAX_SLACK_H:
+                raise InputError(
+                    f"--slack-h must be between 0 and {MAX_SLACK_H:,} h (got {req.slack_h})"
+                )
             kw["slack_h"] = req.slack_h
         trace = read_trace(req.trace, req.trace_format, loaded.scenario, rng, **kw)
         jobs = trace.jobs
@@ -111,8 +118,10 @@ def prepare(req: SimulationRequest) -> Simulation:
     else:
         from greendispatch.workload.generator import generate_jobs
 
-        if not req.n_jobs or req.n_jobs <= 0:
-            raise InputError(f"--jobs must be > 0 (got {req.n_jobs})")
+        if not req.n_jobs or not 0 < req.n_jobs <= MAX_JOBS:
+            raise InputError(f"--jobs must be between 1 and {MAX_JOBS:,} (got {req.n_jobs})")
+        if req.slack_h is not None:
+            raise InputError("--slack-h applies to --trace jobs; generated jobs draw their slack")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             jobs = generate_jobs(

@@ -98,6 +98,10 @@ def read_checked_csv(path: str | Path, cols: list[Col]) -> tuple[pd.DataFrame, n
     if not first.strip():
         raise DataFileError(path, f"the file is empty; expected a header line: {needed}", line=1)
     header = next(csv.reader([first]))
+    twice = sorted({h for h in header if header.count(h) > 1 and h})
+    if twice:
+        raise DataFileError(path, f"column '{twice[0]}' appears twice in the header", line=1,
+                            column=twice[0])  # fmt: skip
     for c in cols:
         if c.required and c.name not in header:
             close = difflib.get_close_matches(c.name, header, n=1)
