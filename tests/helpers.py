@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,57 @@ def make_jobs(n: int, regions: tuple[str, ...] = ("beijing",), **cols: Any) -> A
         base["deadline_h"] = base["submit_h"] + base["duration_h"] + 24.0
     meta = {k: cols[k] for k in ("allowed_sets", "device_types", "tenants") if k in cols}
     return JobTable(**base, regions=regions, **meta)
+
+
+@dataclass
+class Rendered:
+    """What a page did in a real browser: script errors, every URL it requested, its visible
+    text, and the value of the expression asked for."""
+
+    errors: list[str]
+    requests: list[str]
+    text: str
+    value: Any
+
+
+def chromium_path() -> str:
+    """The headless browser for the rendering tests: installed by .ci/run, so in CI
+    (GREENDISPATCH_CI set) a missing one fails the test; elsewhere it is skipped, saying why."""
+    path = os.environ.get("GREENDISPATCH_CHROMIUM", "/usr/bin/chromium")
+    missing = None
+    if importlib.util.find_spec("playwright") is None:
+        missing = "the playwright package (pip install -e '.[dev]')"
+    elif not Path(path).is_file():
+        missing = f"Chromium at {path} (apt-get install chromium fonts-noto-cjk)"
+    if missing is not None:
+        if os.environ.get("GREENDISPATCH_CI"):
+            pytest.fail(f"CI must render pages in a browser but lacks {missing}")
+        pytest.skip(f"no browser to render the page: needs {missing}; .ci/run installs it")
+    return path
+
+
+def render_in_browser(path: Path, expression: str = "null", *, media: str = "screen") -> Rendered:
+    """Open a local HTML file in headless Chromium, wait for it to load and evaluate
+    ``expression`` there."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.emulate_media(media=media)  # type: ignore[arg-type]
+            seen = Rendered([], [], "", None)
+            page.on("pageerror", lambda e: seen.errors.append(str(e)))
+            page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
+            page.on("request", lambda r: seen.requests.append(r.url))
+            page.goto(path.resolve().as_uri())
+            page.wait_for_load_state("load")
+            seen.value = page.evaluate(expression)
+            seen.text = page.inner_text("body")
+        finally:
+            browser.close()
+    return seen

@@ -11,7 +11,7 @@ import pytest
 
 from greendispatch.ledger.chain import LEDGER_FILE
 from greendispatch.sim.metrics import job_energy
-from tests.helpers import run_cli
+from tests.helpers import render_in_browser, run_cli
 
 ARGS = ["simulate", "--days", "3", "--jobs", "300", "--utilisation", "0.3", "--no-tables",
         "--policy", "baseline,green-first"]  # fmt: skip
@@ -91,6 +91,16 @@ def test_job_statement_is_signed_and_consistent(
     assert np.isclose(sum(h["energy_mwh"] for h in hours), t["energy_mwh"])
     html = (ledger_dir / "statements" / "job-7.html").read_text(encoding="utf-8")
     assert "绿电溯源声明" in html and "How to verify" in html
+
+
+@pytest.mark.parametrize("media", ["screen", "print"])
+def test_tenant_statement_page_renders_on_screen_and_paper(ledger_dir: Path, media: str) -> None:
+    page = next((ledger_dir / "statements").glob("tenant-*.html"))
+    seen = render_in_browser(page, "document.querySelectorAll('table tr').length", media=media)
+    assert seen.errors == []
+    assert seen.requests == [page.resolve().as_uri()]  # printable offline: nothing fetched
+    assert seen.value > 2  # its tables drew rows
+    assert "绿电溯源声明" in seen.text and "How to verify" in seen.text
 
 
 def test_tampered_ledger_fails_verify_and_statements(

@@ -4,9 +4,7 @@ its daily supply stack adds up to the engine's SupplyResult."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from greendispatch.sim.runner import (
     results_document,
     run_policies,
 )
-from tests.helpers import small_scenario, write_yaml
+from tests.helpers import render_in_browser, small_scenario, write_yaml
 
 # Few jobs over a few days fall short of the generator's utilisation target; that is expected.
 pytestmark = pytest.mark.filterwarnings("ignore:.*utilisation target:RuntimeWarning")
@@ -80,60 +78,25 @@ def test_report_is_written_atomically_and_returns_its_path(report: tuple[Path, s
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temporary left
 
 
-def _chromium() -> str:
-    """The headless browser for the rendering test: installed by .ci/run, so in CI
-    (GREENDISPATCH_CI set) a missing one fails the test; elsewhere it is skipped, saying why."""
-    path = os.environ.get("GREENDISPATCH_CHROMIUM", "/usr/bin/chromium")
-    missing = None
-    if importlib.util.find_spec("playwright") is None:
-        missing = "the playwright package (pip install -e '.[dev]')"
-    elif not Path(path).is_file():
-        missing = f"Chromium at {path} (apt-get install chromium fonts-noto-cjk)"
-    if missing is not None:
-        if os.environ.get("GREENDISPATCH_CI"):
-            pytest.fail(f"CI must render report.html in a browser but lacks {missing}")
-        pytest.skip(f"no browser to render report.html: needs {missing}; .ci/run installs it")
-    return path
-
-
 def test_report_renders_in_a_browser_with_no_error_and_no_request(
     report: tuple[Path, str], china: tuple[Simulation, dict[str, Any]]
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = _chromium()
     path, _ = report
     _, doc = china
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            requests: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(path.resolve().as_uri())
-            page.wait_for_load_state("load")
-            drawn = page.eval_on_selector_all(
-                "div.js-plotly-plot",
-                "els => els.map(e => [e.id, e.data.length,"
-                " e.querySelectorAll('.main-svg').length])",
-            )
-            bars = page.evaluate("document.getElementById('plot-comparison').data[0].x")
-            text = page.inner_text("body")
-        finally:
-            browser.close()
-    assert errors == []
-    assert requests == [path.resolve().as_uri()]  # the page itself, nothing else
+    seen = render_in_browser(
+        path,
+        "[[...document.querySelectorAll('div.js-plotly-plot')].map(e => [e.id, e.data.length,"
+        " e.querySelectorAll('.main-svg').length]),"
+        " document.getElementById('plot-comparison').data[0].x]",
+    )
+    assert seen.errors == []
+    assert seen.requests == [path.resolve().as_uri()]  # the page itself, nothing else
+    drawn, bars = seen.value
     assert [d[0] for d in drawn] == ["plot-comparison", "plot-supply", "plot-intensity",
                                      "plot-starts"]  # fmt: skip
     assert all(n_traces > 0 and n_svg > 0 for _, n_traces, n_svg in drawn), drawn
     assert list(doc["policies"]) == [b.split()[-1] for b in bars]
-    assert "仿真报告 Simulation report" in text and "枢纽 Hubs" in text
+    assert "仿真报告 Simulation report" in seen.text and "枢纽 Hubs" in seen.text
 
 
 def test_plotly_js_is_inline_once_and_nothing_is_fetched(report: tuple[Path, str]) -> None:
