@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from markupsafe import escape
 from plotly.offline import get_plotlyjs
 
 from greendispatch.report.html import (
+    METRIC_LABELS,
     SUPPLY_KEYS,
     SUPPLY_STACK,
     daily_mean,
@@ -97,6 +99,20 @@ def test_report_renders_in_a_browser_with_no_error_and_no_request(
     assert all(n_traces > 0 and n_svg > 0 for _, n_traces, n_svg in drawn), drawn
     assert list(doc["policies"]) == [b.split()[-1] for b in bars]
     assert "仿真报告 Simulation report" in seen.text and "枢纽 Hubs" in seen.text
+
+
+def test_every_metric_row_has_a_bilingual_label(
+    china: tuple[Simulation, dict[str, Any]], report: tuple[Path, str]
+) -> None:
+    _, doc = china
+    _, page = report
+    scalars = [
+        k for k, v in next(iter(doc["policies"].values())).items() if not isinstance(v, dict)
+    ]
+    for key in scalars:
+        label = METRIC_LABELS.get(key)
+        assert label is not None and re.search(r"[\u4e00-\u9fff]", label), key
+        assert str(escape(label)) in page, key  # the row carries it
 
 
 def test_plotly_js_is_inline_once_and_nothing_is_fetched(report: tuple[Path, str]) -> None:

@@ -63,6 +63,7 @@ METRIC_LABELS = {
     "carbon_t": "碳排放 Carbon (t CO₂)",
     "energy_mwh": "设施能耗 Facility energy (MWh)",
     "it_energy_mwh": "IT 能耗 IT energy (MWh)",
+    "jobs_carbon_t": "作业分摊碳排 Carbon attributed to jobs (t CO₂)",
     "cost": "成本 Cost",
     "green_share": "绿电占比 Green share",
     "cfe_share": "无碳电力占比 CFE share",
