@@ -203,6 +203,13 @@ BAD = [
         "negative duration",
     ),
     ("alibaba", ALI + "p0,1000,one,1000,,LS,0,10,5\n", 2, "num_gpu", "not a number"),
+    (
+        "alibaba",
+        ALI + "p0,1000,1,1000,,LS,0,10,5\np1,1000,1,5000,,LS,0,10,5\n",
+        3,
+        "gpu_milli",
+        "at most 1000",
+    ),
     ("alibaba", "", 1, "", "empty"),
     ("azure-llm", LLM + "2023-11-16 18:00:00,10,5\nyesterday,10,5\n", 3, "TIMESTAMP", "date"),
     ("azure-llm", LLM + "2023-11-16 18:00:00,10,-5\n", 2, "GeneratedTokens", ">= 0"),

@@ -294,6 +294,10 @@ def read_alibaba_gpu(
     for name in ("cpu_milli", "gpu_milli", "creation_time", "deletion_time"):
         x = df[name].to_numpy()
         check_rows(path, lines, x < 0, name, "must be >= 0", x)
+    milli = df["gpu_milli"].to_numpy()  # thousandths of each GPU the pod holds
+    check_rows(
+        path, lines, milli > 1000, "gpu_milli", "must be at most 1000 (one whole GPU)", milli
+    )
     n_gpu = df["num_gpu"].to_numpy()
     _whole(path, lines, n_gpu, "num_gpu", 0)
     created = df["creation_time"].to_numpy()
