@@ -197,6 +197,11 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         _set("time", "days", value=True),
         ["time.days: must be a whole number (got True)"],
     ),
+    (
+        "half-device",
+        _set("hubs", 0, "pools", 0, "devices", value=8.5),
+        ["hubs[0].pools[0].devices: must be a whole number (got 8.5)"],
+    ),
     ("bool-lat", _set("hubs", 1, "lat", value=True), ["hubs[1].lat: must be a number (got True)"]),
     (
         "quoted-number",
@@ -316,6 +321,18 @@ def test_missing_scenario_file_and_unknown_name(
     assert code == 2 and "file not found" in err
     code, _, err = run_cli(["scenario", "show", "china-hub"], capsys, monkeypatch)
     assert code == 2 and "did you mean 'china-hubs'" in err
+
+
+def test_whole_numbers_may_be_written_with_a_point(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = small_scenario()
+    data["hubs"][0]["pools"][0]["devices"] = 100.0
+    data["time"]["days"] = 1.0
+    path = write_yaml(tmp_path / "points.yaml", data)
+    code, out, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 0, err
+    assert "1 day of 1 h slots" in out
 
 
 def test_valid_small_scenario_passes(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from greendispatch.domain import model as dm
 
@@ -19,6 +19,14 @@ Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 # and not an overflow deep in a year-long run.
 MegaWatts = Annotated[float, Field(ge=0, le=1_000_000)]  # 1 TW
 Kind = Annotated[dm.PoolKind, Field(strict=False)]  # an enum is read from its text
+
+
+def _whole(v: Any) -> Any:
+    """``8.0`` is the whole number 8 (as it always was); ``8.5``, ``true`` and ``"8"`` are not."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+WHOLE = BeforeValidator(_whole)
 
 
 class _Strict(BaseModel):
@@ -31,7 +39,7 @@ class _Strict(BaseModel):
 class PoolIn(_Strict):
     kind: Kind
     device_model: str = Field(min_length=1)
-    devices: Annotated[int, Field(gt=0, le=100_000_000)]
+    devices: Annotated[int, WHOLE, Field(gt=0, le=100_000_000)]
     pflops_per_device: Annotated[float, Field(gt=0, le=1_000_000)]
     kw_per_device: Annotated[float, Field(gt=0, le=100_000)]
     idle_power_share: Share = 0.3
@@ -87,7 +95,7 @@ class PlannedIn(_Strict):
     name: str = Field(min_length=1)
     name_zh: str = ""
     kind: Kind
-    cabinets: Annotated[int, Field(gt=0, le=100_000_000)]
+    cabinets: Annotated[int, WHOLE, Field(gt=0, le=100_000_000)]
     cabinet_kw_min: Annotated[float, Field(gt=0, le=10_000)]
     cabinet_kw_max: Annotated[float, Field(gt=0, le=10_000)]
     pflops: Annotated[float, Field(gt=0, le=1_000_000_000)]
@@ -102,7 +110,7 @@ class HubIn(_Strict):
     lon: Annotated[float, Field(ge=-180, le=180)]
     grid: GridIn
     pools: list[PoolIn] = Field(min_length=1)
-    racks: Annotated[int, Field(ge=0, le=100_000_000)] = 0
+    racks: Annotated[int, WHOLE, Field(ge=0, le=100_000_000)] = 0
     rack_kw: Annotated[float, Field(gt=0, le=10_000)] = 8.0
     assets: AssetsIn = AssetsIn()
     pue: PueIn = PueIn()
@@ -138,7 +146,7 @@ class NetworkIn(_Strict):
 
 class TimeIn(_Strict):
     start: str = "2023-01-01T00:00:00Z"
-    days: Annotated[int, Field(gt=0, le=3660)] = 365
+    days: Annotated[int, WHOLE, Field(gt=0, le=3660)] = 365
     dt_h: float = 1.0
 
     @field_validator("start")
@@ -168,7 +176,7 @@ class ScenarioIn(_Strict):
     title: str = ""
     title_zh: str = ""
     description: str = ""
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    seed: Annotated[int, WHOLE, Field(ge=0, le=2**63 - 1)] = 0
     time: TimeIn = TimeIn()
     network: NetworkIn = NetworkIn()
     hubs: list[HubIn] = Field(min_length=1)
