@@ -84,3 +84,27 @@ def test_signals_command_for_global16(
     assert code == 0, err
     df = pd.read_csv(tmp_path / "global-16-signals.csv")
     assert df["hub"].nunique() == 16
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "message"),
+    [
+        (OSError(28, "No space left on device", "/out/results.json"), 2,
+         "error: No space left on device: /out/results.json"),
+        (MemoryError(), 1, "error: out of memory: fewer jobs, days or hubs"),
+    ],
+)  # fmt: skip
+def test_system_errors_end_in_a_message_not_a_traceback(
+    raised: BaseException,
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def app() -> None:
+        raise raised
+
+    monkeypatch.setattr("greendispatch.cli.main.app", app)
+    got, _, err = run_cli(["scenario", "list"], capsys, monkeypatch)
+    assert got == code
+    assert message in err and "Traceback" not in err

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -240,6 +239,12 @@ def test_a_ledger_file_that_is_a_folder_is_bad_input(tmp_path: Path, cli) -> Non
         (lambda lines: [*lines[:2], b'{"body":{"type":"hour","hub":"h","hour_start":"a",'
                         b'"hour_end":"b","certificates":5}}\n'], 3,
          "body.certificates: expected a list of objects"),
+        (lambda lines: [*lines[:2], b'{"body":{"type":"hour","hub":"h","hour_start":"a",'
+                        b'"hour_end":"b","certificates":[{"energy_wh":1' + b"0" * 400 + b'}]}}\n'],
+         3, "body.certificates[0].energy_wh: expected a whole number of Wh from 0 to"),
+        (lambda lines: [*lines[:2], b'{"body":{"type":"hour","hub":"h","hour_start":"a",'
+                        b'"hour_end":"b","claims":[{"beneficiary":"x","wh":-5}]}}\n'], 3,
+         "body.claims[0].wh: expected a whole number of Wh from 0 to"),
     ],
 )  # fmt: skip
 def test_show_a_broken_ledger_names_the_line(
@@ -331,24 +336,13 @@ def test_statement_into_a_folder_that_cannot_be_written_is_bad_input(
 # ---- simulate --ledger: checked before the run -----------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["under-a-file", "proc", "sys"])
+@pytest.mark.parametrize("where", ["under-a-file", "proc"])
 def test_a_ledger_folder_that_cannot_be_written_is_refused_before_the_run(
     where: str, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     afile = tmp_path / "afile"
     afile.write_text("keep me", encoding="utf-8")
-    folder = {"under-a-file": afile / "x", "proc": Path("/proc/nope"), "sys": Path("/sys")}[where]
-    if where != "under-a-file" and not folder.parent.is_dir():
-        pytest.skip(f"no {folder.parent} here")
-    if where == "sys":
-        try:
-            fd, probe = tempfile.mkstemp(dir=folder)
-        except OSError:
-            pass
-        else:
-            os.close(fd)
-            os.unlink(probe)
-            pytest.skip("/sys is writable here")
+    folder = {"under-a-file": afile / "x", "proc": Path("/proc/nope")}[where]
     started: list[int] = []
 
     def prepare(*a: object, **k: object) -> None:
@@ -385,6 +379,19 @@ def test_a_ledger_folder_with_broken_leftovers_is_refused_before_the_run(
     assert fragment in err and not (tmp_path / "o" / "results.json").exists()
 
 
+def test_a_ledger_folder_holding_other_things_is_refused_before_the_run(
+    tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "led"
+    (folder / HEAD_FILE).mkdir(parents=True)  # the run would fail writing its head, at the end
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    monkeypatch.setattr("greendispatch.sim.runner.prepare", _no_run)
+    code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", folder)
+    assert code == 2, err
+    assert f"{folder}: holds {HEAD_FILE}, notes.txt; give a new folder" in err
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
 def _no_run(*a: object, **k: object) -> None:
     raise RuntimeError("the run started")
 
@@ -406,26 +413,19 @@ def test_check_priority_tenants() -> None:
     with pytest.raises(InputError) as exc:
         check_priority_tenants(jobs, frozenset({"bank", "nobody", "anyone"}))
     assert str(exc.value) == (
-        "<input>: priority tenants ['anyone', 'nobody'] are not in the job table "
-        "(tenants: bank, factory)"
+        "<input>: priority tenants anyone, nobody are not in the job table (tenants: bank, factory)"
     )
 
 
-def test_record_run_checks_priority_tenants_with_check_priority_tenants(
+def test_unknown_priority_tenants_are_refused_before_the_run(
     tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import greendispatch.ledger.record as record
+    def run_policies(*a: object, **k: object) -> None:
+        raise RuntimeError("the run started")
 
-    seen: list[frozenset[str]] = []
-    real = record.check_priority_tenants
-
-    def spy(jobs: object, priority: frozenset[str]) -> None:
-        seen.append(priority)
-        real(jobs, priority)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(record, "check_priority_tenants", spy)
-    args = [*SIM, "--out", tmp_path / "o", "--ledger", tmp_path / "led"]
+    monkeypatch.setattr("greendispatch.sim.runner.run_policies", run_policies)
+    args = [*SIM, "--out", tmp_path / "o" / "p", "--ledger", tmp_path / "led"]
     code, _, err = cli(*args, "--priority-tenants", "bank,nobody")
-    assert code == 2 and "priority tenants ['nobody'] are not in the job table" in err
-    assert frozenset({"bank", "nobody"}) in seen
-    assert not (tmp_path / "led" / LEDGER_FILE).exists()
+    assert code == 2, err
+    assert "priority tenants nobody are not in the job table" in err
+    assert list(tmp_path.iterdir()) == []  # the folders made for the run are gone again

@@ -421,7 +421,11 @@ def test_json_errors_name_the_field(tmp_path: Path):
     doc["utc_offset_seconds"] = "abc"  # not ignored in favour of the timezone
     err = raise_info(read_openmeteo_json, write_json(tmp_path, doc, "o.json"), SMALL)
     assert_names(err, tmp_path / "o.json", None, "utc_offset_seconds")
-    assert "must be a number of seconds east of UTC (got 'abc')" in str(err)
+    assert "must be a number of seconds east of UTC, within ±64800 (got 'abc')" in str(err)
+    for bad in (10**20, 2**63, 1e300, 20 * 3600):  # no overflow deep in pandas either
+        doc["utc_offset_seconds"] = bad
+        err = raise_info(read_openmeteo_json, write_json(tmp_path, doc, "o.json"), SMALL)
+        assert_names(err, tmp_path / "o.json", None, "utc_offset_seconds")
 
 
 def test_json_nulls_are_gaps(tmp_path: Path):

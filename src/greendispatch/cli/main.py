@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-import tempfile
 import time
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from greendispatch.cli.ledger_cmd import ledger_app
 from greendispatch.errors import GreenDispatchError, InputError, Problem
+from greendispatch.paths import os_reason, remove_if_empty, writable_folder
 from greendispatch.scenario.dump import dump_scenario
 from greendispatch.scenario.loader import (
     DEFAULT_SCENARIO,
@@ -25,6 +26,9 @@ from greendispatch.scenario.loader import (
     load_scenario,
     resolve_data_dir,
 )
+
+if TYPE_CHECKING:
+    from greendispatch.sim.runner import Simulation, SimulationRequest
 
 app = typer.Typer(
     help="greendispatch: dispatch compute work to where and when green power is, and prove it.",
@@ -62,19 +66,27 @@ def _load_with_signals(name_or_path: str, data_dir: Path | None, *, quiet: bool 
     return loaded, signals, time.perf_counter() - t0
 
 
-def _out_folder(path: Path, flag: str = "--out") -> Path:
+def _out_folder(path: Path, flag: str = "--out") -> list[Path]:
     """Create an output folder now, before any long work, and check it can be written: a bad
-    path is an input error at once, not a lost run."""
+    path is an input error at once, not a lost run. Returns the folders it created."""
     if path.exists() and not path.is_dir():
         raise InputError(f"{flag} {path} exists and is not a folder")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
+        return writable_folder(path)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = os_reason(exc)
         raise InputError(f"{flag} {path}: cannot create or write the folder ({reason})") from None
-    return path
+
+
+@contextmanager
+def _removed_if_failed(made: list[Path]) -> Iterator[None]:
+    """Remove the folders this command made (where still empty) if it fails: a failed command
+    leaves no empty output folders behind."""
+    try:
+        yield
+    except BaseException:
+        remove_if_empty(made)
+        raise
 
 
 @scenario_app.command("list")
@@ -157,7 +169,7 @@ def scenario_export(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = os_reason(exc)
         raise InputError(
             Problem("--output", None, "", f"cannot write {output} ({reason})")
         ) from None
@@ -173,9 +185,9 @@ def signals_cmd(
     """Build a scenario's hourly signals and write them (CSV + provenance JSON) to --out."""
     from greendispatch.signals.io import write_signals
 
-    _out_folder(out)
-    loaded, signals, dt = _load_with_signals(scenario, data_dir)
-    csv_path, meta_path = write_signals(signals, out, loaded.scenario.name)
+    with _removed_if_failed(_out_folder(out)):
+        loaded, signals, dt = _load_with_signals(scenario, data_dir)
+        csv_path, meta_path = write_signals(signals, out, loaded.scenario.name)
     err_console.print(
         f"built signals in {dt:.2f} s; wrote {csv_path} and {meta_path}", markup=False
     )
@@ -256,12 +268,18 @@ def simulate_cmd(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
-    from greendispatch.sim.runner import SimulationRequest
+    from greendispatch.sim.runner import MAX_JOBS, SimulationRequest
 
     if trace is not None and jobs is not None:
         raise InputError("give either --jobs N or --trace PATH, not both")
     if trace is None and trace_format is not None:
         raise InputError("--trace-format applies to --trace PATH; no trace was given")
+    if trace is None and slack_h is not None:
+        raise InputError("--slack-h applies to --trace jobs; generated jobs draw their slack")
+    if jobs is not None and not 0 < jobs <= MAX_JOBS:
+        raise InputError(f"--jobs must be between 1 and {MAX_JOBS:,} (got {jobs})")
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed must be >= 0 (got {seed})")
     if ledger is None and (priority_tenants is not None or ledger_policy is not None):
         flag = "--priority-tenants" if priority_tenants is not None else "--ledger-policy"
         raise InputError(f"{flag} applies to --ledger DIR; no ledger was asked for")
@@ -300,27 +318,20 @@ def simulate_cmd(
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)
-    if ledger is not None:
-        from greendispatch.ledger.record import check_new_ledger_folder
-
-        check_new_ledger_folder(ledger)  # before a long run, not after it
     if ledger_policy is not None:
         from greendispatch.dispatch.policies import policy_names
 
         if ledger_policy not in policy_names(policy):
             raise InputError(f"--ledger-policy '{ledger_policy}' is not among --policy {policy}")
-    if seed is not None and seed < 0:
-        raise InputError(f"--seed must be >= 0 (got {seed})")
-    _out_folder(out)  # before a long run
     priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
-    check = None
-    if ledger is not None and priority:
-        from greendispatch.ledger.record import check_priority_tenants
+    made = _out_folder(out)  # before a long run, not after it
+    with _removed_if_failed(made):
+        if ledger is not None:
+            from greendispatch.ledger.record import check_new_ledger_folder
 
-        def check(s) -> None:
-            check_priority_tenants(s.jobs, priority)
-
-    sim = _run_simulation(req, quiet=as_json, check=check)
+            made += check_new_ledger_folder(ledger)
+    with _removed_if_failed(made):
+        sim = _simulate_checked(req, as_json, ledger, priority)
     if ledger is not None:
         from greendispatch.ledger.record import record_run
 
@@ -346,7 +357,7 @@ def demo(
     from greendispatch.report.summary import scenario_summary
     from greendispatch.sim.runner import SimulationRequest
 
-    _out_folder(out)
+    made = _out_folder(out)
     req = SimulationRequest(
         scenario=DEFAULT_SCENARIO,
         policies="all",
@@ -355,11 +366,14 @@ def demo(
         data_dir=resolve_data_dir(data_dir),
         out=out,
     )
-    _run_simulation(
-        req,
-        quiet=False,
-        before=lambda s: print_summary(out_console, scenario_summary(s.loaded.scenario, s.signals)),
-    )
+    with _removed_if_failed(made):
+        _run_simulation(
+            req,
+            quiet=False,
+            before=lambda s: print_summary(
+                out_console, scenario_summary(s.loaded.scenario, s.signals)
+            ),
+        )
 
 
 def _status(message: str, quiet: bool):
@@ -367,7 +381,28 @@ def _status(message: str, quiet: bool):
     return nullcontext() if quiet else err_console.status(message)
 
 
-def _run_simulation(req, *, quiet: bool, before=None, check=None):
+def _simulate_checked(
+    req: SimulationRequest, quiet: bool, ledger: Path | None, priority: frozenset[str]
+) -> Simulation:
+    """Run the simulation; with a ledger, its priority tenants are checked against the jobs
+    as soon as they are made, before the long part."""
+    check = None
+    if ledger is not None and priority:
+        from greendispatch.ledger.record import check_priority_tenants
+
+        def check(sim: Simulation) -> None:
+            check_priority_tenants(sim.jobs, priority)
+
+    return _run_simulation(req, quiet=quiet, check=check)
+
+
+def _run_simulation(
+    req: SimulationRequest,
+    *,
+    quiet: bool,
+    before: Callable[[Simulation], None] | None = None,
+    check: Callable[[Simulation], None] | None = None,
+) -> Simulation:
     """Prepare, simulate every policy, write and print. ``check(sim)`` runs right after the jobs
     are made, before the long part; ``before(sim)`` prints what comes first."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -431,7 +466,7 @@ def main() -> None:
     except OSError as exc:  # a path the checks above could not foresee (a disk that filled...)
         where = f": {exc.filename}" if exc.filename else ""
         err_console.print(
-            f"[red]error[/red]: {escape(f'{exc.strerror or exc}{where}')}", highlight=False
+            f"[red]error[/red]: {escape(f'{os_reason(exc)}{where}')}", highlight=False
         )
         sys.exit(2)
     except MemoryError:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from greendispatch.errors import InputError, Problem
+from greendispatch.paths import os_reason
 
 LEDGER_FILE = "ledger.jsonl"
 HEAD_FILE = "head.json"
@@ -86,7 +87,9 @@ def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except OSError as exc:
-            raise InputError(Problem(str(path), None, "", f"cannot read: {_reason(exc)}")) from None
+            raise InputError(
+                Problem(str(path), None, "", f"cannot read: {os_reason(exc)}")
+            ) from None
         except (ValueError, TypeError, UnsupportedAlgorithm):
             key = None
         if not isinstance(key, Ed25519PrivateKey):
@@ -103,11 +106,6 @@ def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _reason(exc: OSError) -> str:
-    """The reason of an OSError without repeating its file name."""
-    return exc.strerror or str(exc)
-
-
 def load_public_key(folder: Path) -> Ed25519PublicKey:
     """The ledger's public key from ``ledger-key.pub`` (64 hex digits); InputError if it is
     missing, unreadable or not an Ed25519 public key."""
@@ -117,7 +115,7 @@ def load_public_key(folder: Path) -> Ed25519PublicKey:
     except FileNotFoundError:
         raise InputError(Problem(str(path), None, "", "public key file not found")) from None
     except OSError as exc:
-        raise InputError(Problem(str(path), None, "", f"cannot read: {_reason(exc)}")) from None
+        raise InputError(Problem(str(path), None, "", f"cannot read: {os_reason(exc)}")) from None
     try:
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw.decode("utf-8").strip()))
     except ValueError:
@@ -243,7 +241,7 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
     try:
         _check_lines(path, report, max_problems)
     except OSError as exc:
-        report.problems.append(f"{path}: cannot read: {_reason(exc)}")
+        report.problems.append(f"{path}: cannot read: {os_reason(exc)}")
         return report
     if report.entries == 0 and not report.problems:
         report.problems.append(f"{path}: no entries (a ledger starts with its genesis entry)")
@@ -306,7 +304,7 @@ def _check_head(folder: Path, report: VerifyReport) -> None:
         report.problems.append(f"{head_path}: signed head not found")
         return
     except OSError as exc:
-        report.problems.append(f"{head_path}: cannot read the signed head: {_reason(exc)}")
+        report.problems.append(f"{head_path}: cannot read the signed head: {os_reason(exc)}")
         return
     except UnicodeDecodeError:
         report.problems.append(f"{head_path}: not UTF-8 text — the head was edited or corrupted")
@@ -377,3 +375,17 @@ def verify_document(signed: dict[str, Any]) -> bool:
     except (InvalidSignature, ValueError, KeyError, TypeError, RecursionError):
         return False
     return True
+
+
+def statement_signer(signed: Any) -> tuple[str | None, str]:
+    """(fingerprint of the key that signed a statement, "") when its signature matches its
+    content and the fingerprint written beside it (which the signature does not cover) is that
+    key's; else (None, why not)."""
+    if not verify_document(signed):
+        return None, "the signature does not match the content"
+    sig = signed["signature"]
+    fp = fingerprint(Ed25519PublicKey.from_public_bytes(bytes.fromhex(sig["public_key"])))
+    if sig.get("key_fingerprint", fp) != fp:
+        written = sig.get("key_fingerprint")
+        return None, f"the key fingerprint {written} is not that of the key that signed it ({fp})"
+    return fp, ""

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from cryptography.hazmat.primitives import serialization
 
 from greendispatch.errors import InputError, Problem
 from greendispatch.ledger.accounting import Accounting, account
@@ -35,10 +31,11 @@ from greendispatch.ledger.chain import (
     load_or_create_key,
     load_public_key,
     sign_document,
-    verify_document,
+    statement_signer,
     verify_ledger,
 )
 from greendispatch.ledger.statements import job_statement, tenant_statement
+from greendispatch.paths import os_reason, writable_folder
 from greendispatch.report.statement import write_statement_html
 
 if TYPE_CHECKING:
@@ -67,37 +64,49 @@ def request_record(req: Any) -> dict[str, Any]:
     return out
 
 
-def check_new_ledger_folder(folder: Path) -> None:
+def check_new_ledger_folder(folder: Path) -> list[Path]:
     """A ledger folder records one run: a second would issue the same asset-hours and GEC ids
-    again. Raise InputError for a file, a folder that already holds a ledger, a broken key left
-    in it, or a folder that cannot be created (parents too) or written to. Call it before a long
-    run: it creates the folder and writes (and deletes) a temporary file there."""
+    again. Raise InputError for a file, a folder that holds anything but the operator's key
+    pair (and an empty ledger or statements folder a failed attempt left), a broken key, or a
+    folder that cannot be created (parents too) or written to. Call it before a long run: it
+    creates the folder and writes (and deletes) a temporary file there; returns the folders it
+    created."""
     try:
         _check_new_ledger_folder(folder)
+        return writable_folder(folder)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
         raise InputError(
-            Problem(str(folder), None, "", f"cannot create or write: {reason}")
+            Problem(str(folder), None, "", f"cannot create or write: {os_reason(exc)}")
         ) from None
 
 
 def _check_new_ledger_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise InputError(Problem(str(folder), None, "", "exists and is not a folder"))
+    if not folder.exists():
+        return
     existing = folder / LEDGER_FILE
-    if existing.exists() and existing.stat().st_size:
+    if existing.is_file() and existing.stat().st_size:
         raise InputError(
             Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
         )
     statements = folder / STATEMENTS
     if statements.exists() and not statements.is_dir():
         raise InputError(Problem(str(statements), None, "", "exists and is not a folder"))
+    allowed = {KEY_FILE: Path.is_file, PUB_FILE: Path.is_file, LEDGER_FILE: Path.is_file,
+               STATEMENTS: lambda p: p.is_dir() and not any(p.iterdir())}  # fmt: skip
+    other = sorted(p.name for p in folder.iterdir() if not allowed.get(p.name, _no)(p))
+    if other:
+        raise InputError(
+            Problem(str(folder), None, "", f"holds {', '.join(other)}; give a new folder (it may "
+                    f"hold only the ledger's key pair, {KEY_FILE} and {PUB_FILE})")
+        )  # fmt: skip
     if (folder / KEY_FILE).exists() or (folder / PUB_FILE).exists():
         load_key(folder)  # a key left there must be whole and match: it will sign this run
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
-    os.close(fd)
-    os.unlink(probe)
+
+
+def _no(_: Path) -> bool:
+    return False
 
 
 def check_priority_tenants(jobs: JobTable, priority: frozenset[str]) -> None:
@@ -107,7 +116,8 @@ def check_priority_tenants(jobs: JobTable, priority: frozenset[str]) -> None:
     unknown = sorted(set(priority) - set(tenants))
     if unknown:
         raise InputError(
-            f"priority tenants {unknown} are not in the job table (tenants: {', '.join(tenants)})"
+            f"priority tenants {', '.join(unknown)} are not in the job table (tenants: "
+            f"{', '.join(tenants)})"
         )
 
 
@@ -258,17 +268,12 @@ def _saved_statement(path: Path, folder: Path) -> dict[str, Any] | None:
         doc = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
-    if not verify_document(doc):
-        return None
+    signer, _ = statement_signer(doc)
     try:
-        public = bytes.fromhex(doc["signature"]["public_key"])
-        ledger_key = load_public_key(folder)
-    except (InputError, ValueError):
+        ours = fingerprint(load_public_key(folder))
+    except InputError:
         return None
-    ours = ledger_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    if public != ours or doc["signature"].get("key_fingerprint") != fingerprint(ledger_key):
-        return None
-    return doc
+    return doc if signer is not None and signer == ours else None
 
 
 def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:

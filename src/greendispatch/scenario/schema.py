@@ -83,7 +83,7 @@ class GridIn(_Strict):
     price_file: str | None = None
     weather_file: str | None = None
     tou: str = "default"
-    flat_price_per_mwh: Annotated[float, Field(ge=0, le=1_000_000)] = 500.0
+    flat_price_per_mwh: Annotated[float, Field(ge=0, le=1_000_000_000)] = 500.0
     currency: str = Field(default="CNY", min_length=3, max_length=3)
     utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = 8.0
     renewable_base_share: Share = 0.15

@@ -482,6 +482,9 @@ def _align(
     return out, ReadReport(str(path), *counts, dst_notes, notes)
 
 
+_MAX_OFFSET_S = 18 * 3600  # the widest UTC offset ISO 8601 and zoneinfo allow
+
+
 def _local_to_utc(
     path: Path, local: pd.DatetimeIndex, tz_name: object, offset_s: object
 ) -> tuple[np.ndarray, str]:
@@ -495,8 +498,10 @@ def _local_to_utc(
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
     has_offset = isinstance(offset_s, int | float) and not isinstance(offset_s, bool)
-    if offset_s is not None and not (has_offset and np.isfinite(offset_s)):  # type: ignore[arg-type]
-        message = f"must be a number of seconds east of UTC (got {offset_s!r})"
+    if offset_s is not None and not (has_offset and -_MAX_OFFSET_S <= offset_s <= _MAX_OFFSET_S):  # type: ignore[operator]
+        message = (
+            f"must be a number of seconds east of UTC, within ±{_MAX_OFFSET_S} (got {offset_s!r})"
+        )
         raise DataFileError(path, message, column="utc_offset_seconds")
     if zone is None and not has_offset:
         message = "needs 'utc_offset_seconds' or an IANA 'timezone' to place local times in UTC"

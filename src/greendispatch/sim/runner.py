@@ -120,8 +120,6 @@ def prepare(req: SimulationRequest) -> Simulation:
 
         if not req.n_jobs or not 0 < req.n_jobs <= MAX_JOBS:
             raise InputError(f"--jobs must be between 1 and {MAX_JOBS:,} (got {req.n_jobs})")
-        if req.slack_h is not None:
-            raise InputError("--slack-h applies to --trace jobs; generated jobs draw their slack")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             jobs = generate_jobs(
