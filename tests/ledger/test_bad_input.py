@@ -384,12 +384,23 @@ def test_a_ledger_folder_holding_other_things_is_refused_before_the_run(
 ) -> None:
     folder = tmp_path / "led"
     (folder / HEAD_FILE).mkdir(parents=True)  # the run would fail writing its head, at the end
+    (folder / "statements").mkdir()
+    (folder / "statements" / "tenant-bank.json").mkdir()
     (folder / "notes.txt").write_text("mine", encoding="utf-8")
     monkeypatch.setattr("greendispatch.sim.runner.prepare", _no_run)
     code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", folder)
     assert code == 2, err
-    assert f"{folder}: holds {HEAD_FILE}, notes.txt; give a new folder" in err
+    assert f"{folder}: holds {HEAD_FILE}, statements/ of another run; give a new folder" in err
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_the_out_folder_may_also_hold_the_ledger(tmp_path: Path, cli) -> None:
+    folder = tmp_path / "both"
+    code, _, err = cli(*SIM, "--out", folder, "--ledger", folder)
+    assert code == 0, err
+    assert (folder / "results.json").is_file() and (folder / LEDGER_FILE).is_file()
+    code, out, err = cli("ledger", "verify", folder)
+    assert code == 0 and "verified" in out, err
 
 
 def _no_run(*a: object, **k: object) -> None:

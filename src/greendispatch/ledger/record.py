@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from greendispatch.errors import InputError, Problem
 from greendispatch.ledger.accounting import Accounting, account
 from greendispatch.ledger.chain import (
+    HEAD_FILE,
     KEY_FILE,
     LEDGER_FILE,
     PUB_FILE,
@@ -66,11 +67,12 @@ def request_record(req: Any) -> dict[str, Any]:
 
 def check_new_ledger_folder(folder: Path) -> list[Path]:
     """A ledger folder records one run: a second would issue the same asset-hours and GEC ids
-    again. Raise InputError for a file, a folder that holds anything but the operator's key
-    pair (and an empty ledger or statements folder a failed attempt left), a broken key, or a
-    folder that cannot be created (parents too) or written to. Call it before a long run: it
-    creates the folder and writes (and deletes) a temporary file there; returns the folders it
-    created."""
+    again. Raise InputError for a file, a folder that holds a ledger's files from another run
+    (a recorded ledger, a head, statements; an empty ledger or statements folder a failed
+    attempt left is fine, and so are other files: it may be the --out folder), a broken key
+    pair, or a folder that cannot be created (parents too) or written to. Call it before a long
+    run: it creates the folder and writes (and deletes) a temporary file there; returns the
+    folders it created."""
     try:
         _check_new_ledger_folder(folder)
         return writable_folder(folder)
@@ -86,27 +88,23 @@ def _check_new_ledger_folder(folder: Path) -> None:
     if not folder.exists():
         return
     existing = folder / LEDGER_FILE
-    if existing.is_file() and existing.stat().st_size:
+    if existing.exists() and not (existing.is_file() and existing.stat().st_size == 0):
         raise InputError(
             Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
         )
     statements = folder / STATEMENTS
     if statements.exists() and not statements.is_dir():
         raise InputError(Problem(str(statements), None, "", "exists and is not a folder"))
-    allowed = {KEY_FILE: Path.is_file, PUB_FILE: Path.is_file, LEDGER_FILE: Path.is_file,
-               STATEMENTS: lambda p: p.is_dir() and not any(p.iterdir())}  # fmt: skip
-    other = sorted(p.name for p in folder.iterdir() if not allowed.get(p.name, _no)(p))
-    if other:
+    clash = [name for name in (HEAD_FILE, f"{HEAD_FILE}.tmp") if (folder / name).exists()]
+    if statements.is_dir() and any(statements.iterdir()):
+        clash.append(f"{STATEMENTS}/")
+    if clash:
         raise InputError(
-            Problem(str(folder), None, "", f"holds {', '.join(other)}; give a new folder (it may "
-                    f"hold only the ledger's key pair, {KEY_FILE} and {PUB_FILE})")
+            Problem(str(folder), None, "", f"holds {', '.join(clash)} of another run; give a "
+                    "new folder")
         )  # fmt: skip
     if (folder / KEY_FILE).exists() or (folder / PUB_FILE).exists():
         load_key(folder)  # a key left there must be whole and match: it will sign this run
-
-
-def _no(_: Path) -> bool:
-    return False
 
 
 def check_priority_tenants(jobs: JobTable, priority: frozenset[str]) -> None:
