@@ -32,6 +32,16 @@ def run_cli(
     return code, out, err
 
 
+def run_cli_ok(args: list[str | Path]) -> None:
+    """Run ``greendispatch ARGS`` for a module-scoped fixture (no capsys there) and require exit
+    code 0; ``sys.argv`` is restored whatever happens."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "argv", ["greendispatch", *map(str, args)])
+        with pytest.raises(SystemExit) as exc:
+            main()
+    assert exc.value.code == 0, f"greendispatch {' '.join(map(str, args))} failed"
+
+
 SMALL: dict[str, Any] = {
     "name": "small",
     "title": "Two hubs",

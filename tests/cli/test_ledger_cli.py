@@ -11,7 +11,7 @@ import pytest
 
 from greendispatch.ledger.chain import LEDGER_FILE
 from greendispatch.sim.metrics import job_energy
-from tests.helpers import render_in_browser, run_cli
+from tests.helpers import render_in_browser, run_cli, run_cli_ok
 
 ARGS = ["simulate", "--days", "3", "--jobs", "300", "--utilisation", "0.3", "--no-tables",
         "--policy", "baseline,green-first"]  # fmt: skip
@@ -19,18 +19,8 @@ ARGS = ["simulate", "--days", "3", "--jobs", "300", "--utilisation", "0.3", "--n
 
 @pytest.fixture(scope="module")
 def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import sys
-
     root = tmp_path_factory.mktemp("led")
-    mp = pytest.MonkeyPatch()
-    argv = [*ARGS, "--out", str(root / "out"), "--ledger", str(root / "ledger")]
-    mp.setattr(sys, "argv", ["greendispatch", *argv])
-    from greendispatch.cli.main import main
-
-    with pytest.raises(SystemExit) as exc:
-        main()
-    mp.undo()
-    assert exc.value.code == 0
+    run_cli_ok([*ARGS, "--out", root / "out", "--ledger", root / "ledger"])
     return root / "ledger"
 
 

@@ -10,24 +10,15 @@ import pandas as pd
 import pytest
 
 from greendispatch.sim.metrics import METRIC_KEYS
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_cli_ok
 
 SHORT = ["simulate", "--days", "4", "--jobs", "400", "--utilisation", "0.3"]
 
 
 @pytest.fixture(scope="module")
 def sim_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import sys
-
     out = tmp_path_factory.mktemp("sim")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(sys, "argv", ["greendispatch", *SHORT, "--forecast", "noisy:0.1", "--out", str(out)])
-    from greendispatch.cli.main import main
-
-    with pytest.raises(SystemExit) as exc:
-        main()
-    mp.undo()
-    assert exc.value.code == 0
+    run_cli_ok([*SHORT, "--forecast", "noisy:0.1", "--out", out])
     return out
 
 

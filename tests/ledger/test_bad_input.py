@@ -14,7 +14,7 @@ import pytest
 from greendispatch.errors import InputError
 from greendispatch.ledger.chain import HEAD_FILE, KEY_FILE, LEDGER_FILE, PUB_FILE
 from greendispatch.ledger.record import check_new_ledger_folder, check_priority_tenants
-from tests.helpers import make_jobs, run_cli
+from tests.helpers import make_jobs, run_cli, run_cli_ok
 
 SIM = ["simulate", "-s", "china-hubs", "--days", "2", "--jobs", "100",
        "-p", "baseline,green-first", "--no-tables"]  # fmt: skip
@@ -24,18 +24,8 @@ STATEMENT = Path("statements") / "tenant-bank.json"
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import sys
-
     root = tmp_path_factory.mktemp("badled")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(sys, "argv", ["greendispatch", *SIM, "--out", str(root / "o"), "--ledger",
-                             str(root / "led")])  # fmt: skip
-    from greendispatch.cli.main import main
-
-    with pytest.raises(SystemExit) as exc:
-        main()
-    mp.undo()
-    assert exc.value.code == 0
+    run_cli_ok([*SIM, "--out", root / "o", "--ledger", root / "led"])
     return root / "led"
 
 
