@@ -17,14 +17,15 @@ def writable_folder(path: Path) -> list[Path]:
     """Create ``path`` (and its missing parents) and check that a file can be written there.
     Returns the folders it created, outermost first, so that a command failing later can
     remove them (:func:`remove_if_empty`). Raises OSError, having removed what it made."""
+    target = path.resolve()  # "typo/../keep" is keep: never count a folder that was there
     made: list[Path] = []
-    p = path
+    p = target
     while not p.exists() and p != p.parent:
         made.insert(0, p)
         p = p.parent
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target):
             pass
     except OSError:
         remove_if_empty(made)

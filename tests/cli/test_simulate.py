@@ -122,6 +122,45 @@ def test_a_message_with_brackets_is_printed_as_it_is(
     assert "[/x]" in err and "file not found" in err and "Traceback" not in err
 
 
+def test_a_failed_run_removes_only_the_folders_it_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep = tmp_path / "keep"
+    keep.mkdir()  # the user's own empty folder, reached through a path with ".."
+    monkeypatch.chdir(tmp_path)
+    args = [*SHORT, "--scenario", "nowhere.yaml"]
+    for out in ("typo/../keep", "new/deeper"):
+        code, _, err = run_cli([*args, "--out", out], capsys, monkeypatch)
+        assert code == 2 and "nowhere.yaml" in err, err
+    assert keep.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]  # no typo/, no new/
+
+
+@pytest.mark.parametrize(
+    ("out", "ledger", "fragment"),
+    [
+        ("D/statements", "D", "--out D/statements is inside --ledger D"),
+        ("r1", "r1/results.json", "--ledger r1/results.json would take the place of results.json"),
+        ("", "L", "--out: expected a folder name (got an empty one)"),
+        ("o", "", "--ledger: expected a folder name (got an empty one)"),
+    ],
+)
+def test_out_and_ledger_that_would_clash_are_refused_before_the_run(
+    out: str,
+    ledger: str,
+    fragment: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("greendispatch.sim.runner.prepare", lambda *a, **k: 1 / 0)
+    code, _, err = run_cli([*SHORT, "--out", out, "--ledger", ledger], capsys, monkeypatch)
+    assert code == 2, err
+    assert fragment in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_export_to_a_path_that_cannot_be_written_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

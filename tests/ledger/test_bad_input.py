@@ -430,3 +430,39 @@ def test_unknown_priority_tenants_are_refused_before_the_run(
     assert code == 2, err
     assert "priority tenants nobody are not in the job table" in err
     assert list(tmp_path.iterdir()) == []  # the folders made for the run are gone again
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("days", "2"), ("n_jobs", "40"), ("carbon_weight", "x"), ("utilisation", None)],
+)
+def test_a_recorded_request_of_the_wrong_type_is_bad_input(
+    field: str, value: object, ledger: Path, tmp_path: Path, cli
+) -> None:
+    from greendispatch.ledger.chain import LedgerWriter
+
+    bad = tmp_path / "resigned"
+    bad.mkdir()
+    for name in (KEY_FILE, PUB_FILE):
+        shutil.copy(ledger / name, bad / name)
+    bodies = [json.loads(line)["body"] for line in (ledger / LEDGER_FILE).read_text().splitlines()]
+    bodies[0]["request"][field] = value  # re-signed: the chain verifies, the request is wrong
+    with LedgerWriter(bad) as w:
+        w.extend(bodies)
+    assert cli("ledger", "verify", bad)[0] == 0
+    code, _, err = cli("ledger", "statement", bad, "--job", "1")
+    assert code == 2, err
+    assert f"{bad / LEDGER_FILE}:1: body.request: cannot be re-run" in err
+
+
+def test_a_failure_while_recording_removes_the_folders_made_for_it(
+    tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def record_run(*a: object, **k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("greendispatch.ledger.record.record_run", record_run)
+    code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", tmp_path / "led")
+    assert code == 2 and "No space left on device" in err
+    assert not (tmp_path / "led").exists()  # made for this run, empty: removed
+    assert (tmp_path / "o" / "results.json").is_file()  # the run's results are kept

@@ -282,7 +282,8 @@ def statement_cmd(
         doc = statement_for(folder, tenant=tenant, job=job)
     target = out or folder / STATEMENTS
     if target.exists() and not target.is_dir():
-        raise InputError(Problem(str(target), None, "", "--out must be a folder"))
+        what = "--out" if out is not None else "the statements folder"
+        raise InputError(Problem(str(target), None, "", f"exists and is not a folder ({what})"))
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -66,12 +66,35 @@ def _load_with_signals(name_or_path: str, data_dir: Path | None, *, quiet: bool 
     return loaded, signals, time.perf_counter() - t0
 
 
+def _folder_arg(value: str, flag: str) -> Path:
+    """A folder given on the command line; an empty one (an unset shell variable, say) is refused
+    rather than read as the current folder."""
+    if not value.strip():
+        raise InputError(f"{flag}: expected a folder name (got an empty one)")
+    return Path(value)
+
+
+def _check_overlap(out: Path, ledger: Path) -> None:
+    """``--out`` and ``--ledger`` may be one folder, or the ledger a folder inside ``--out``
+    under a name no output takes; anything else would have the two write over each other, and
+    only after the run."""
+    o, led = out.resolve(), ledger.resolve()
+    if o == led:
+        return
+    if o.is_relative_to(led):
+        raise InputError(f"--out {out} is inside --ledger {ledger}: give one folder or two apart")
+    if led.is_relative_to(o):
+        first = led.relative_to(o).parts[0]
+        if first.endswith((".json", ".html", ".csv")) or first.startswith("."):
+            raise InputError(f"--ledger {ledger} would take the place of {first} in --out {out}")
+
+
 def _out_folder(path: Path, flag: str = "--out") -> list[Path]:
     """Create an output folder now, before any long work, and check it can be written: a bad
     path is an input error at once, not a lost run. Returns the folders it created."""
-    if path.exists() and not path.is_dir():
-        raise InputError(f"{flag} {path} exists and is not a folder")
     try:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{flag} {path} exists and is not a folder")
         return writable_folder(path)
     except OSError as exc:
         reason = os_reason(exc)
@@ -179,15 +202,16 @@ def scenario_export(
 @app.command("signals")
 def signals_cmd(
     scenario: Annotated[str, typer.Option("--scenario", "-s")] = DEFAULT_SCENARIO,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
     data_dir: DataDirOpt = None,
 ) -> None:
     """Build a scenario's hourly signals and write them (CSV + provenance JSON) to --out."""
     from greendispatch.signals.io import write_signals
 
-    with _removed_if_failed(_out_folder(out)):
+    out_dir = _folder_arg(out, "--out")
+    with _removed_if_failed(_out_folder(out_dir)):
         loaded, signals, dt = _load_with_signals(scenario, data_dir)
-        csv_path, meta_path = write_signals(signals, out, loaded.scenario.name)
+        csv_path, meta_path = write_signals(signals, out_dir, loaded.scenario.name)
     err_console.print(
         f"built signals in {dt:.2f} s; wrote {csv_path} and {meta_path}", markup=False
     )
@@ -220,7 +244,7 @@ def simulate_cmd(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
     as_json: Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")] = False,
     carbon_weight: Annotated[
         float, typer.Option("--carbon-weight", help="green-first: 1 = carbon only, 0 = cost only.")
@@ -235,7 +259,7 @@ def simulate_cmd(
         bool, typer.Option("--no-tables", help="Skip the per-job and per-hub-slot CSV files.")
     ] = False,
     ledger: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--ledger", help="Write the green-power ledger and signed statements to DIR."),
     ] = None,
     ledger_policy: Annotated[
@@ -270,6 +294,10 @@ def simulate_cmd(
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
     from greendispatch.sim.runner import MAX_JOBS, SimulationRequest
 
+    out_dir = _folder_arg(out, "--out")
+    ledger_dir = _folder_arg(ledger, "--ledger") if ledger is not None else None
+    if ledger_dir is not None:
+        _check_overlap(out_dir, ledger_dir)
     if trace is not None and jobs is not None:
         raise InputError("give either --jobs N or --trace PATH, not both")
     if trace is None and trace_format is not None:
@@ -310,7 +338,7 @@ def simulate_cmd(
         utilisation=utilisation,
         slack_h=slack_h,
         data_dir=resolve_data_dir(data_dir),
-        out=out,
+        out=out_dir,
         write_tables=not no_tables,
         grid_charge=grid_charge,
         oracle_lp=oracle_lp,
@@ -324,31 +352,32 @@ def simulate_cmd(
         if ledger_policy not in policy_names(policy):
             raise InputError(f"--ledger-policy '{ledger_policy}' is not among --policy {policy}")
     priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
-    made = _out_folder(out)  # before a long run, not after it
+    made = _out_folder(out_dir)  # before a long run, not after it
     with _removed_if_failed(made):
-        if ledger is not None:
+        if ledger_dir is not None:
             from greendispatch.ledger.record import check_new_ledger_folder
 
-            made += check_new_ledger_folder(ledger)
+            made += check_new_ledger_folder(ledger_dir)
     with _removed_if_failed(made):
-        sim = _simulate_checked(req, as_json, ledger, priority)
-    if ledger is not None:
+        sim = _simulate_checked(req, as_json, ledger_dir, priority)
+        if ledger_dir is None:
+            return
         from greendispatch.ledger.record import record_run
 
         with err_console.status("issuing certificates, matching, writing the ledger..."):
-            rec = record_run(sim, req, ledger, policy=ledger_policy, priority_tenants=priority)
-        err_console.print(
-            f"ledger: {rec['entries']:,} entries for policy {rec['policy']} in {ledger}/ "
-            f"(head {rec['head'][:16]}...); {len(rec['statements'])} signed tenant statements "
-            f"in {ledger}/statements/",
-            highlight=False,
-            markup=False,
-        )
+            rec = record_run(sim, req, ledger_dir, policy=ledger_policy, priority_tenants=priority)
+    err_console.print(
+        f"ledger: {rec['entries']:,} entries for policy {rec['policy']} in {ledger_dir}/ "
+        f"(head {rec['head'][:16]}...); {len(rec['statements'])} signed tenant statements "
+        f"in {ledger_dir}/statements/",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("demo")
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
     jobs: Annotated[int, typer.Option("--jobs", help="Synthetic jobs to dispatch.")] = 20_000,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -357,14 +386,15 @@ def demo(
     from greendispatch.report.summary import scenario_summary
     from greendispatch.sim.runner import SimulationRequest
 
-    made = _out_folder(out)
+    out_dir = _folder_arg(out, "--out")
+    made = _out_folder(out_dir)
     req = SimulationRequest(
         scenario=DEFAULT_SCENARIO,
         policies="all",
         n_jobs=jobs,
         forecast="noisy:0.1",
         data_dir=resolve_data_dir(data_dir),
-        out=out,
+        out=out_dir,
     )
     with _removed_if_failed(made):
         _run_simulation(

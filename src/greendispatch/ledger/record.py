@@ -88,7 +88,9 @@ def _check_new_ledger_folder(folder: Path) -> None:
     if not folder.exists():
         return
     existing = folder / LEDGER_FILE
-    if existing.exists() and not (existing.is_file() and existing.stat().st_size == 0):
+    if existing.exists() and not existing.is_file():
+        raise InputError(Problem(str(existing), None, "", "exists and is not a file"))
+    if existing.exists() and existing.stat().st_size:
         raise InputError(
             Problem(str(folder), None, "", "already holds a recorded run; give a new folder")
         )
@@ -248,12 +250,27 @@ def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
         raise InputError(
             Problem(str(folder / LEDGER_FILE), 1, "body.request", f"cannot be re-run: {exc}")
         ) from None
-    sim = prepare(req)
-    run_policies(sim, req)
+    priority = genesis.get("priority_tenants", [])
+    if not isinstance(priority, list) or not all(isinstance(t, str) for t in priority):
+        raise InputError(
+            Problem(
+                str(folder / LEDGER_FILE), 1, "body.priority_tenants", "expected a list of names"
+            )
+        )
+    try:
+        sim = prepare(req)
+        run_policies(sim, req)
+        run = sim.runs[policy]
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # The chain verified, so these bytes were signed; still a value of the wrong type there
+        # (an old or hand-made ledger) is bad input, not a crash.
+        raise InputError(
+            Problem(str(folder / LEDGER_FILE), 1, "body.request", f"cannot be re-run: {exc!r}")
+        ) from None
     acct = account(
-        sim.runs[policy],
+        run,
         scenario_name=sim.loaded.scenario.name,
-        priority_tenants=frozenset(genesis.get("priority_tenants", ())),
+        priority_tenants=frozenset(priority),
         hubs=sim.loaded.scenario.hubs,
     )
     return acct, genesis
