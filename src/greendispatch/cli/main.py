@@ -6,8 +6,8 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,9 +15,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from greendispatch.cli.folders import check_overlap, folder_arg, out_folder, removed_if_failed
 from greendispatch.cli.ledger_cmd import ledger_app
 from greendispatch.errors import GreenDispatchError, InputError, Problem
-from greendispatch.paths import os_reason, remove_if_empty, writable_folder
+from greendispatch.paths import os_reason
 from greendispatch.scenario.dump import dump_scenario
 from greendispatch.scenario.loader import (
     DEFAULT_SCENARIO,
@@ -64,52 +65,6 @@ def _load_with_signals(name_or_path: str, data_dir: Path | None, *, quiet: bool 
         with err_console.status(f"building a year of signals for {loaded.scenario.name}..."):
             signals = build_signals(loaded, resolve_data_dir(data_dir))
     return loaded, signals, time.perf_counter() - t0
-
-
-def _folder_arg(value: str, flag: str) -> Path:
-    """A folder given on the command line; an empty one (an unset shell variable, say) is refused
-    rather than read as the current folder."""
-    if not value.strip():
-        raise InputError(f"{flag}: expected a folder name (got an empty one)")
-    return Path(value)
-
-
-def _check_overlap(out: Path, ledger: Path) -> None:
-    """``--out`` and ``--ledger`` may be one folder, or the ledger a folder inside ``--out``
-    under a name no output takes; anything else would have the two write over each other, and
-    only after the run."""
-    o, led = out.resolve(), ledger.resolve()
-    if o == led:
-        return
-    if o.is_relative_to(led):
-        raise InputError(f"--out {out} is inside --ledger {ledger}: give one folder or two apart")
-    if led.is_relative_to(o):
-        first = led.relative_to(o).parts[0]
-        if first.endswith((".json", ".html", ".csv")) or first.startswith("."):
-            raise InputError(f"--ledger {ledger} would take the place of {first} in --out {out}")
-
-
-def _out_folder(path: Path, flag: str = "--out") -> list[Path]:
-    """Create an output folder now, before any long work, and check it can be written: a bad
-    path is an input error at once, not a lost run. Returns the folders it created."""
-    try:
-        if path.exists() and not path.is_dir():
-            raise InputError(f"{flag} {path} exists and is not a folder")
-        return writable_folder(path)
-    except OSError as exc:
-        reason = os_reason(exc)
-        raise InputError(f"{flag} {path}: cannot create or write the folder ({reason})") from None
-
-
-@contextmanager
-def _removed_if_failed(made: list[Path]) -> Iterator[None]:
-    """Remove the folders this command made (where still empty) if it fails: a failed command
-    leaves no empty output folders behind."""
-    try:
-        yield
-    except BaseException:
-        remove_if_empty(made)
-        raise
 
 
 @scenario_app.command("list")
@@ -208,8 +163,8 @@ def signals_cmd(
     """Build a scenario's hourly signals and write them (CSV + provenance JSON) to --out."""
     from greendispatch.signals.io import write_signals
 
-    out_dir = _folder_arg(out, "--out")
-    with _removed_if_failed(_out_folder(out_dir)):
+    out_dir = folder_arg(out, "--out")
+    with removed_if_failed(out_folder(out_dir)):
         loaded, signals, dt = _load_with_signals(scenario, data_dir)
         csv_path, meta_path = write_signals(signals, out_dir, loaded.scenario.name)
     err_console.print(
@@ -294,10 +249,10 @@ def simulate_cmd(
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
     from greendispatch.sim.runner import MAX_JOBS, SimulationRequest
 
-    out_dir = _folder_arg(out, "--out")
-    ledger_dir = _folder_arg(ledger, "--ledger") if ledger is not None else None
+    out_dir = folder_arg(out, "--out")
+    ledger_dir = folder_arg(ledger, "--ledger") if ledger is not None else None
     if ledger_dir is not None:
-        _check_overlap(out_dir, ledger_dir)
+        check_overlap(out_dir, ledger_dir)
     if trace is not None and jobs is not None:
         raise InputError("give either --jobs N or --trace PATH, not both")
     if trace is None and trace_format is not None:
@@ -352,13 +307,13 @@ def simulate_cmd(
         if ledger_policy not in policy_names(policy):
             raise InputError(f"--ledger-policy '{ledger_policy}' is not among --policy {policy}")
     priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
-    made = _out_folder(out_dir)  # before a long run, not after it
-    with _removed_if_failed(made):
+    made = out_folder(out_dir)  # before a long run, not after it
+    with removed_if_failed(made):
         if ledger_dir is not None:
             from greendispatch.ledger.record import check_new_ledger_folder
 
             made += check_new_ledger_folder(ledger_dir)
-    with _removed_if_failed(made):
+    with removed_if_failed(made):
         sim = _simulate_checked(req, as_json, ledger_dir, priority)
         if ledger_dir is None:
             return
@@ -386,8 +341,8 @@ def demo(
     from greendispatch.report.summary import scenario_summary
     from greendispatch.sim.runner import SimulationRequest
 
-    out_dir = _folder_arg(out, "--out")
-    made = _out_folder(out_dir)
+    out_dir = folder_arg(out, "--out")
+    made = out_folder(out_dir)
     req = SimulationRequest(
         scenario=DEFAULT_SCENARIO,
         policies="all",
@@ -396,7 +351,7 @@ def demo(
         data_dir=resolve_data_dir(data_dir),
         out=out_dir,
     )
-    with _removed_if_failed(made):
+    with removed_if_failed(made):
         _run_simulation(
             req,
             quiet=False,

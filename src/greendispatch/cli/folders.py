@@ -1,0 +1,58 @@
+"""The folders a command writes: named on the command line, checked against each other, made
+and test-written before any long work, and removed again (where the command made them and they
+are still empty) if it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from greendispatch.errors import InputError
+from greendispatch.paths import os_reason, remove_if_empty, writable_folder
+
+
+def folder_arg(value: str, flag: str) -> Path:
+    """A folder given on the command line; an empty one (an unset shell variable, say) is refused
+    rather than read as the current folder."""
+    if not value.strip():
+        raise InputError(f"{flag}: expected a folder name (got an empty one)")
+    return Path(value)
+
+
+def check_overlap(out: Path, ledger: Path) -> None:
+    """``--out`` and ``--ledger`` may be one folder, or the ledger a folder inside ``--out``
+    under a name no output takes; anything else would have the two write over each other, and
+    only after the run."""
+    o, led = out.resolve(), ledger.resolve()
+    if o == led:
+        return
+    if o.is_relative_to(led):
+        raise InputError(f"--out {out} is inside --ledger {ledger}: give one folder or two apart")
+    if led.is_relative_to(o):
+        first = led.relative_to(o).parts[0]
+        if first.endswith((".json", ".html", ".csv")) or first.startswith("."):
+            raise InputError(f"--ledger {ledger} would take the place of {first} in --out {out}")
+
+
+def out_folder(path: Path, flag: str = "--out") -> list[Path]:
+    """Create an output folder now, before any long work, and check it can be written: a bad
+    path is an input error at once, not a lost run. Returns the folders it created."""
+    try:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{flag} {path} exists and is not a folder")
+        return writable_folder(path)
+    except OSError as exc:
+        reason = os_reason(exc)
+        raise InputError(f"{flag} {path}: cannot create or write the folder ({reason})") from None
+
+
+@contextmanager
+def removed_if_failed(made: list[Path]) -> Iterator[None]:
+    """Remove the folders this command made (where still empty) if it fails: a failed command
+    leaves no empty output folders behind."""
+    try:
+        yield
+    except BaseException:
+        remove_if_empty(made)
+        raise
