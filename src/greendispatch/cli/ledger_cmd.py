@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,108 +66,17 @@ def verify_cmd(folder: DirArg) -> None:
     )
 
 
-class _BadField(Exception):
-    """A ledger entry's field that is missing or of the wrong type (for ``ledger show``)."""
-
-    def __init__(self, field: str, expected: str):
-        super().__init__(field, expected)
-        self.field, self.expected = field, expected
-
-
-def _text(obj: dict[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            pass
-    raise _BadField(f"{where}.{key}", "text")
-
-
-_MAX_WH = 10**18  # an exawatt-hour: far beyond any hub's year, well within a float
-
-
-def _whole(obj: dict[str, Any], key: str, where: str) -> int:
-    value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_WH:
-        raise _BadField(f"{where}.{key}", f"a whole number of Wh from 0 to {_MAX_WH:.0e}")
-    return value
-
-
-def _objects(obj: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    value = obj.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _BadField(f"{where}.{key}", "a list of objects")
-    return value
-
-
-def _entry_body(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
-    """The body of one ledger line, or InputError naming the line (``ledger show``)."""
-
-    def bad(why: str, field: str = "") -> InputError:
-        msg = f"not a ledger entry: {why} (run ledger verify)"
-        return InputError(Problem(str(path), line_no, field, msg))
-
-    try:
-        entry = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise bad("not UTF-8 text") from None
-    except (ValueError, RecursionError):
-        raise bad("not JSON") from None
-    if not isinstance(entry, dict):
-        raise bad("expected a JSON object with seq, prev, hash, body")
-    body = entry.get("body")
-    if not isinstance(body, dict):
-        raise bad("expected an object", "body")
-    return body
-
-
 @ledger_app.command("show")
 def show_cmd(
     folder: DirArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Summarise a ledger: entries by type, period, hubs, beneficiaries and certificate totals."""
-    from greendispatch.ledger.chain import iter_entries
+    from greendispatch.ledger.reader import summarise
 
-    path = _require_ledger_file(folder)
-    kinds: Counter[str] = Counter()
-    hubs: set[str] = set()
-    claimed: Counter[str] = Counter()
-    issued_wh = 0
-    first = last = None
-    genesis: dict | None = None
-    try:
-        for line_no, raw in iter_entries(path):
-            body = _entry_body(path, line_no, raw)
-            try:
-                kind = _text(body, "type", "body") if "type" in body else "?"
-                kinds[kind] += 1
-                if kind == "genesis":
-                    for key in ("scenario", "policy"):
-                        if body.get(key) is not None:
-                            _text(body, key, "body")
-                    genesis = body
-                if kind == "hour":
-                    hubs.add(_text(body, "hub", "body"))
-                    first = first or _text(body, "hour_start", "body")
-                    last = _text(body, "hour_end", "body")
-                    for i, c in enumerate(_objects(body, "certificates", "body")):
-                        if "energy_wh" in c:
-                            issued_wh += _whole(c, "energy_wh", f"body.certificates[{i}]")
-                    for i, c in enumerate(_objects(body, "claims", "body")):
-                        where = f"body.claims[{i}]"
-                        claimed[_text(c, "beneficiary", where)] += _whole(c, "wh", where)
-            except _BadField as exc:
-                msg = f"expected {exc.expected} (run ledger verify)"
-                raise InputError(Problem(str(path), line_no, exc.field, msg)) from None
-    except OSError as exc:
-        raise InputError(Problem(str(path), None, "", f"cannot read: {os_reason(exc)}")) from None
-    if not kinds:
-        raise InputError(
-            Problem(str(path), None, "", "no entries (a ledger starts with its genesis entry)")
-        )
+    led = summarise(_require_ledger_file(folder))
+    kinds, genesis, first, last = led.kinds, led.genesis, led.first, led.last
+    issued_wh, claimed, hubs = led.issued_wh, led.claimed_wh, led.hubs
     doc = {
         "entries": dict(kinds),
         "scenario": genesis.get("scenario") if genesis else None,

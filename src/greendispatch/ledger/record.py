@@ -35,6 +35,7 @@ from greendispatch.ledger.chain import (
     statement_signer,
     verify_ledger,
 )
+from greendispatch.ledger.reader import entry_body, summarise
 from greendispatch.ledger.statements import job_statement, tenant_statement
 from greendispatch.paths import os_reason, writable_folder
 from greendispatch.report.statement import write_statement_html
@@ -179,21 +180,10 @@ def write_signed(doc: dict[str, Any], stem: Path) -> Path:
     return path
 
 
-def _body(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
-    """The body of one ledger line; InputError naming the line when it has none."""
-    try:
-        body = json.loads(raw.decode("utf-8"))["body"]
-    except (ValueError, RecursionError, KeyError, TypeError):
-        body = None
-    if not isinstance(body, dict):
-        raise InputError(Problem(str(path), line_no, "", "not a ledger entry (run ledger verify)"))
-    return body
-
-
 def read_genesis(folder: Path) -> dict[str, Any]:
     path = folder / LEDGER_FILE
     for line_no, raw in iter_entries(path):
-        body = _body(path, line_no, raw)
+        body = entry_body(path, line_no, raw)
         if body.get("type") != "genesis":
             raise InputError(Problem(str(path), line_no, "", "the first entry is not a genesis"))
         request = body.get("request")
@@ -212,23 +202,7 @@ def read_genesis(folder: Path) -> dict[str, Any]:
 
 def ledger_claims(folder: Path) -> Counter[str]:
     """Wh claimed per beneficiary, summed from the ledger's hour entries."""
-    path = folder / LEDGER_FILE
-    total: Counter[str] = Counter()
-    for line_no, raw in iter_entries(path):
-        body = _body(path, line_no, raw)
-        try:
-            for c in body.get("claims", ()):
-                total[str(c["beneficiary"])] += int(c["wh"])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise InputError(
-                Problem(
-                    str(path),
-                    line_no,
-                    "body.claims",
-                    "expected a list of {beneficiary, wh} (run ledger verify)",
-                )
-            ) from None
-    return total
+    return summarise(folder / LEDGER_FILE).claimed_wh
 
 
 def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
