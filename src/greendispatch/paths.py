@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,11 +15,20 @@ def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def resolved(path: Path) -> Path:
+    """``path`` made absolute, symlinks and ".." resolved as the system will ("typo/../keep" is
+    keep); OSError for a symlink loop (Python 3.11 raises RuntimeError there)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+
+
 def writable_folder(path: Path) -> list[Path]:
     """Create ``path`` (and its missing parents) and check that a file can be written there.
     Returns the folders it created, outermost first, so that a command failing later can
     remove them (:func:`remove_if_empty`). Raises OSError, having removed what it made."""
-    target = path.resolve()  # "typo/../keep" is keep: never count a folder that was there
+    target = resolved(path)  # "typo/../keep" is keep: never count a folder that was there
     made: list[Path] = []
     p = target
     while not p.exists() and p != p.parent:

@@ -466,3 +466,22 @@ def test_a_failure_while_recording_removes_the_folders_made_for_it(
     assert code == 2 and "No space left on device" in err
     assert not (tmp_path / "led").exists()  # made for this run, empty: removed
     assert (tmp_path / "o" / "results.json").is_file()  # the run's results are kept
+
+
+def test_a_recorded_ledger_reached_through_dotdot_is_still_refused(
+    ledger: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep = copy(ledger, tmp_path)
+    before = (keep / LEDGER_FILE).read_bytes()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("greendispatch.sim.runner.prepare", _no_run)
+    code, _, err = cli(*SIM, "--out", "o", "--ledger", f"typo/../{keep.name}")
+    assert code == 2, err
+    assert "already holds a recorded run" in err
+    assert (keep / LEDGER_FILE).read_bytes() == before
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_statement_into_an_empty_out_is_refused(ledger: Path, cli) -> None:
+    code, _, err = cli("ledger", "statement", ledger, "--job", "1", "--out", "")
+    assert code == 2 and "--out: expected a folder name (got an empty one)" in err

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from greendispatch.errors import InputError
-from greendispatch.paths import os_reason, remove_if_empty, writable_folder
+from greendispatch.paths import os_reason, remove_if_empty, resolved, writable_folder
 
 
 def folder_arg(value: str, flag: str) -> Path:
@@ -24,14 +24,17 @@ def check_overlap(out: Path, ledger: Path) -> None:
     """``--out`` and ``--ledger`` may be one folder, or the ledger a folder inside ``--out``
     under a name no output takes; anything else would have the two write over each other, and
     only after the run."""
-    o, led = out.resolve(), ledger.resolve()
+    try:
+        o, led = resolved(out), resolved(ledger)
+    except OSError as exc:
+        raise InputError(f"--out {out} or --ledger {ledger}: {os_reason(exc)}") from None
     if o == led:
         return
     if o.is_relative_to(led):
         raise InputError(f"--out {out} is inside --ledger {ledger}: give one folder or two apart")
     if led.is_relative_to(o):
         first = led.relative_to(o).parts[0]
-        if first.endswith((".json", ".html", ".csv")) or first.startswith("."):
+        if first.endswith((".json", ".html", ".csv", ".tmp")) or first.startswith("."):
             raise InputError(f"--ledger {ledger} would take the place of {first} in --out {out}")
 
 

@@ -176,7 +176,7 @@ def statement_cmd(
     tenant: Annotated[str | None, typer.Option("--tenant", help="Tenant name.")] = None,
     job: Annotated[int | None, typer.Option("--job", help="Job id.")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder for the JSON and HTML files.")
+        str | None, typer.Option("--out", "-o", help="Folder for the JSON and HTML files.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statement JSON.")] = False,
 ) -> None:
@@ -186,9 +186,12 @@ def statement_cmd(
     _require_dir(folder)
     if (tenant is None) == (job is None):
         raise InputError("give exactly one of --tenant T or --job J")
+    from greendispatch.cli.folders import folder_arg
+
+    out_dir = folder_arg(out, "--out") if out is not None else None
     with err_console.status("verifying the ledger and building the statement..."):
         doc = statement_for(folder, tenant=tenant, job=job)
-    target = out or folder / STATEMENTS
+    target = out_dir or folder / STATEMENTS
     if target.exists() and not target.is_dir():
         what = "--out" if out is not None else "the statements folder"
         raise InputError(Problem(str(target), None, "", f"exists and is not a folder ({what})"))

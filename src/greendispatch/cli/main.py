@@ -18,7 +18,7 @@ from rich.markup import escape
 from greendispatch.cli.folders import check_overlap, folder_arg, out_folder, removed_if_failed
 from greendispatch.cli.ledger_cmd import ledger_app
 from greendispatch.errors import GreenDispatchError, InputError, Problem
-from greendispatch.paths import os_reason
+from greendispatch.paths import os_reason, resolved
 from greendispatch.scenario.dump import dump_scenario
 from greendispatch.scenario.loader import (
     DEFAULT_SCENARIO,
@@ -313,6 +313,7 @@ def simulate_cmd(
             from greendispatch.ledger.record import check_new_ledger_folder
 
             made += check_new_ledger_folder(ledger_dir)
+            ledger_dir = resolved(ledger_dir)  # as checked: "typo/../keep" is keep
     with removed_if_failed(made):
         sim = _simulate_checked(req, as_json, ledger_dir, priority)
         if ledger_dir is None:

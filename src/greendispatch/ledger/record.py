@@ -35,9 +35,9 @@ from greendispatch.ledger.chain import (
     statement_signer,
     verify_ledger,
 )
-from greendispatch.ledger.reader import entry_body, summarise
+from greendispatch.ledger.reader import entry_body
 from greendispatch.ledger.statements import job_statement, tenant_statement
-from greendispatch.paths import os_reason, writable_folder
+from greendispatch.paths import os_reason, resolved, writable_folder
 from greendispatch.report.statement import write_statement_html
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def check_new_ledger_folder(folder: Path) -> list[Path]:
     run: it creates the folder and writes (and deletes) a temporary file there; returns the
     folders it created."""
     try:
+        folder = resolved(folder)  # what the system will write to ("typo/../keep" is keep)
         _check_new_ledger_folder(folder)
         return writable_folder(folder)
     except OSError as exc:
@@ -201,8 +202,20 @@ def read_genesis(folder: Path) -> dict[str, Any]:
 
 
 def ledger_claims(folder: Path) -> Counter[str]:
-    """Wh claimed per beneficiary, summed from the ledger's hour entries."""
-    return summarise(folder / LEDGER_FILE).claimed_wh
+    """Wh claimed per beneficiary, summed from every entry that holds claims (any claim in the
+    ledger must be one the re-run makes)."""
+    path = folder / LEDGER_FILE
+    total: Counter[str] = Counter()
+    for line_no, raw in iter_entries(path):
+        body = entry_body(path, line_no, raw)
+        try:
+            for c in body.get("claims", ()):
+                total[str(c["beneficiary"])] += int(c["wh"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InputError(
+                Problem(str(path), line_no, "body.claims", "expected a list of {beneficiary, wh}")
+            ) from None
+    return total
 
 
 def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
