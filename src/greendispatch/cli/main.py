@@ -247,7 +247,7 @@ def simulate_cmd(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
-    from greendispatch.sim.runner import MAX_JOBS, SimulationRequest
+    from greendispatch.sim.runner import SimulationRequest, check_jobs
 
     out_dir = folder_arg(out, "--out")
     ledger_dir = folder_arg(ledger, "--ledger") if ledger is not None else None
@@ -259,8 +259,8 @@ def simulate_cmd(
         raise InputError("--trace-format applies to --trace PATH; no trace was given")
     if trace is None and slack_h is not None:
         raise InputError("--slack-h applies to --trace jobs; generated jobs draw their slack")
-    if jobs is not None and not 0 < jobs <= MAX_JOBS:
-        raise InputError(f"--jobs must be between 1 and {MAX_JOBS:,} (got {jobs})")
+    if jobs is not None:
+        check_jobs(jobs)
     if seed is not None and seed < 0:
         raise InputError(f"--seed must be >= 0 (got {seed})")
     if ledger is None and (priority_tenants is not None or ledger_policy is not None):
@@ -308,17 +308,21 @@ def simulate_cmd(
             raise InputError(f"--ledger-policy '{ledger_policy}' is not among --policy {policy}")
     priority = frozenset(t.strip() for t in (priority_tenants or "").split(",") if t.strip())
     made = out_folder(out_dir)  # before a long run, not after it
-    with removed_if_failed(made):
-        if ledger_dir is not None:
-            from greendispatch.ledger.record import check_new_ledger_folder
-
-            made += check_new_ledger_folder(ledger_dir)
-            ledger_dir = resolved(ledger_dir)  # as checked: "typo/../keep" is keep
-    with removed_if_failed(made):
-        sim = _simulate_checked(req, as_json, ledger_dir, priority)
+    with removed_if_failed(made):  # made grows below: the ledger's folders are removed too
         if ledger_dir is None:
+            _run_simulation(req, quiet=as_json)
             return
-        from greendispatch.ledger.record import record_run
+        from greendispatch.ledger.record import (
+            check_new_ledger_folder,
+            check_priority_tenants,
+            record_run,
+        )
+
+        made += check_new_ledger_folder(ledger_dir)
+        ledger_dir = resolved(ledger_dir)  # as checked: "typo/../keep" is keep
+        sim = _run_simulation(
+            req, quiet=as_json, check=lambda s: check_priority_tenants(s.jobs, priority)
+        )
 
         with err_console.status("issuing certificates, matching, writing the ledger..."):
             rec = record_run(sim, req, ledger_dir, policy=ledger_policy, priority_tenants=priority)
@@ -365,21 +369,6 @@ def demo(
 def _status(message: str, quiet: bool):
     """A spinner on stderr, or nothing when the output is JSON."""
     return nullcontext() if quiet else err_console.status(message)
-
-
-def _simulate_checked(
-    req: SimulationRequest, quiet: bool, ledger: Path | None, priority: frozenset[str]
-) -> Simulation:
-    """Run the simulation; with a ledger, its priority tenants are checked against the jobs
-    as soon as they are made, before the long part."""
-    check = None
-    if ledger is not None and priority:
-        from greendispatch.ledger.record import check_priority_tenants
-
-        def check(sim: Simulation) -> None:
-            check_priority_tenants(sim.jobs, priority)
-
-    return _run_simulation(req, quiet=quiet, check=check)
 
 
 def _run_simulation(

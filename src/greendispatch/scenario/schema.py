@@ -19,6 +19,7 @@ Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 # and not an overflow deep in a year-long run.
 MegaWatts = Annotated[float, Field(ge=0, le=1_000_000)]  # 1 TW
 Kind = Annotated[dm.PoolKind, Field(strict=False)]  # an enum is read from its text
+Source = Annotated[dm.SignalSource, Field(strict=False)]
 
 
 def _whole(v: Any) -> Any:
@@ -77,9 +78,9 @@ class ClimateIn(_Strict):
 
 class GridIn(_Strict):
     zone: str = Field(min_length=1)
-    carbon: Annotated[dm.SignalSource, Field(strict=False)] = dm.SignalSource.MODELLED
+    carbon: Source = dm.SignalSource.MODELLED
     carbon_file: str | None = None
-    price: Annotated[dm.SignalSource, Field(strict=False)] = dm.SignalSource.MODELLED
+    price: Source = dm.SignalSource.MODELLED
     price_file: str | None = None
     weather_file: str | None = None
     tou: str = "default"

@@ -30,6 +30,12 @@ MAX_JOBS = 10_000_000
 MAX_SLACK_H = 8_784  # a leap year
 
 
+def check_jobs(n_jobs: int | None) -> None:
+    """InputError unless ``n_jobs`` generated jobs is a workload (1 .. MAX_JOBS)."""
+    if not n_jobs or not 0 < n_jobs <= MAX_JOBS:
+        raise InputError(f"--jobs must be between 1 and {MAX_JOBS:,} (got {n_jobs})")
+
+
 @dataclass(frozen=True)
 class SimulationRequest:
     """What ``greendispatch simulate`` was asked to do."""
@@ -118,8 +124,7 @@ def prepare(req: SimulationRequest) -> Simulation:
     else:
         from greendispatch.workload.generator import generate_jobs
 
-        if not req.n_jobs or not 0 < req.n_jobs <= MAX_JOBS:
-            raise InputError(f"--jobs must be between 1 and {MAX_JOBS:,} (got {req.n_jobs})")
+        check_jobs(req.n_jobs)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             jobs = generate_jobs(
