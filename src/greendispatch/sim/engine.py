@@ -6,133 +6,46 @@ candidate with free capacity for every slot it needs and books it (so capacity i
 future starts). A job that cannot finish inside its window starts as early as it can after that
 and is counted as a deadline miss (or stays unplaced if nothing fits before the horizon ends).
 When all slots are done the booked device load gives IT and facility load per hub-slot, and the
-energy module serves it (own wind/solar, battery, contracted green, grid).
+energy module serves it (own wind/solar, battery, contracted green, grid). How one job is placed
+is in :mod:`~greendispatch.sim.placement`; what a run records, in :mod:`~greendispatch.sim.results`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
-from greendispatch.dispatch.base import (
-    JobView,
-    Policy,
-    SlotScorer,
-    SlotView,
-    sliding_sums,
-    uncovered_carbon,
-)
-from greendispatch.energy.supply import BatteryParams, SupplyResult, serve_load
+from greendispatch.dispatch.base import JobView, Policy, SlotScorer, SlotView, uncovered_carbon
+from greendispatch.energy.supply import BatteryParams, serve_load
 from greendispatch.errors import InputError, ModelError
 from greendispatch.signals.build import Signals
 from greendispatch.signals.forecast import make_forecaster
 from greendispatch.sim.network import NetworkArrays, job_windows, transfer_h_per_gb
 from greendispatch.sim.network import allowed_mask as hubs_allowed
+from greendispatch.sim.placement import (  # noqa: F401 (all stay importable from here)
+    _EPS,
+    LATE_LOOKAHEAD_H,
+    _best_window,
+    _cheapest_slots,
+    _commit,
+    _commit_pieces,
+    _fits,
+    _place_contiguous,
+    _place_late,
+    _place_prescribed,
+    _place_split,
+    _trim,
+)
+from greendispatch.sim.replay import _Replay
+from greendispatch.sim.results import Placements, SimRun, SupplyInputs, supply_inputs
 from greendispatch.workload.jobs import JobTable
 
 Progress = Callable[[int, int], None]
-_EPS = 1e-9
 FORECAST_HORIZON_H = 48  # forecasts reach 2 days; beyond, the last observed days replay
 REPLAY_DAYS = 28  # days of observations replayed beyond the forecasts
-LATE_LOOKAHEAD_H = 14 * 24  # how far past a missed deadline a late start is searched
 _HELD = -1e12  # the score of a slot a job has already run in: it always keeps it
-
-
-@dataclass(frozen=True)
-class Placements:
-    """Per job (in the table's order): hub (-1 unplaced), first slot, slots run, and flags.
-
-    Split (interruptible) jobs list their slots in ``split_slots``; ``segments`` counts the
-    pieces a job ran in (1 for contiguous).
-    """
-
-    hub: np.ndarray
-    start: np.ndarray
-    n_slots: np.ndarray
-    segments: np.ndarray
-    missed: np.ndarray
-    latency_violation: np.ndarray
-    data_moved_gb: np.ndarray
-    split_slots: dict[int, np.ndarray]
-
-    def slots(self, j: int) -> np.ndarray:
-        """The slots job ``j`` ran in (empty if unplaced)."""
-        if self.hub[j] < 0:
-            return np.zeros(0, dtype=np.int64)
-        if j in self.split_slots:
-            return np.asarray(self.split_slots[j], dtype=np.int64)
-        return np.arange(self.start[j], self.start[j] + self.n_slots[j], dtype=np.int64)
-
-
-@dataclass(frozen=True)
-class SimRun:
-    """One policy's run: placements, device load, energy supply and timing."""
-
-    policy: str
-    jobs: JobTable
-    net: NetworkArrays
-    signals: Signals
-    placements: Placements
-    busy: np.ndarray  # (H, K, T) devices booked
-    it_mw: np.ndarray  # (H, T)
-    supply: SupplyResult
-    runtime_s: float
-
-
-class SupplyInputs(NamedTuple):
-    """What :func:`serve_load` takes per hub and slot (H, T), MWh per slot, and the grid's
-    intensity (gCO2/kWh)."""
-
-    load_mwh: np.ndarray
-    wind_avail_mwh: np.ndarray
-    solar_avail_mwh: np.ndarray
-    contracted_avail_mwh: np.ndarray
-    ci_g_per_kwh: np.ndarray
-
-
-def supply_inputs(signals: Signals, net: NetworkArrays, it_mw: np.ndarray, a: int, b: int):
-    """The facility load of IT power ``it_mw`` (H, b-a) and the supply available in slots
-    ``a .. b-1``, as :class:`SupplyInputs`."""
-    dt, cut = signals.grid.dt_h, slice(a, b)
-    return SupplyInputs(
-        it_mw * signals.pue[:, cut] * dt,
-        signals.wind_pu[:, cut] * net.wind_mw[:, None] * dt,
-        signals.solar_pu[:, cut] * net.solar_mw[:, None] * dt,
-        np.repeat(net.contracted_mw[:, None] * dt, b - a, axis=1),
-        signals.ci_g_per_kwh[:, cut],
-    )
-
-
-class _Replay:
-    """What an operator expects beyond the forecast horizon, from the past: the last ``days``
-    whole days observed before the issue slot, replayed in order (hour of day and day of week
-    kept: 28 days are 4 weeks). A replay keeps the weather's spread, which a mean would smooth
-    away (a mean wind day covers a job that a real week's calms would not)."""
-
-    def __init__(self, actual: np.ndarray, spd: int, days: int):
-        self.actual, self.spd, self.days = actual, spd, days
-
-    def fill(self, out: np.ndarray, t: int, start: int) -> bool:
-        """Fill ``out[:, start:]`` (slots t+start..) with the replay seen by slot ``t``; False
-        on the first day (no whole day observed yet)."""
-        today = t // self.spd
-        n = min(today, self.days) * self.spd  # slots replayed
-        if n == 0:
-            return False
-        base = today * self.spd - n
-        # Slot s takes actual[base + (s - base) % n]: contiguous copies, one per lap of the replay.
-        i, width = start, out.shape[1]
-        while i < width:
-            a = (t + i - base) % n
-            m = min(n - a, width - i)
-            out[:, i : i + m] = self.actual[:, base + a : base + a + m]
-            i += m
-        return True
 
 
 class _Forecasts:
@@ -500,206 +413,3 @@ def simulate(
     return SimRun(
         policy.name, jobs, net, signals, placements, busy, it_mw, supply, time.perf_counter() - t0
     )
-
-
-def _place_contiguous(jv, sv, policy, free, k, nd, hub, start, n_slots, segments, book) -> bool:
-    scores = np.asarray(policy.scores(jv, sv), dtype=np.float64)  # a new array: ours to edit
-    if not jv.all_allowed:
-        scores[~jv.allowed] = np.inf
-    if jv.waits:
-        scores[np.arange(jv.L)[None, :] < jv.es[:, None]] = np.inf
-    flat = scores.ravel()
-    t, d = sv.t, jv.d
-    idx = int(np.argmin(flat))
-    if not np.isfinite(flat[idx]):
-        return False
-    h, lo = divmod(idx, jv.L)
-    if free[h, k, t + lo : t + lo + d].min() < nd:
-        # The best candidate is full: mask every start whose window lacks capacity somewhere.
-        scores[~_fits(free[:, k, t : t + jv.L + d - 1], nd, d)] = np.inf
-        idx = int(np.argmin(flat))
-        if not np.isfinite(flat[idx]):
-            return False
-        h, lo = divmod(idx, jv.L)
-    _commit(jv, sv, h, t + lo, d, k, hub, start, n_slots, segments, book)
-    return True
-
-
-def _fits(free_w: np.ndarray, nd: int, d: int) -> np.ndarray:
-    """For each row and start offset: do all ``d`` slots from there have ``nd`` free devices?
-
-    Counts slots short of capacity with a cumulative sum: O(width) per row, not O(width x d).
-    """
-    short = np.zeros((free_w.shape[0], free_w.shape[1] + 1), dtype=np.int32)
-    np.cumsum(free_w < nd, axis=1, out=short[:, 1:])
-    return (short[:, d:] - short[:, :-d]) == 0
-
-
-def _place_split(
-    jv, sv, scorer, free, k, nd, ckpt_h, dt, dead, hub, start, n_slots, segments, split, book
-) -> bool:
-    """Interruptible work: the cheapest ``d`` slots (plus checkpoint overhead) at one hub.
-
-    All hubs are ranked at once by the sum of their ``d`` cheapest feasible slots (a lower
-    bound); the checkpoint overhead is then added for the best hubs in that order.
-    """
-    t, width, d = sv.t, dead - sv.t, jv.d
-    if width <= d:  # no slack: the one contiguous run is the only choice
-        return False
-    per = np.asarray(scorer.slot_scores(jv, sv)[:, :width], dtype=np.float64)  # new array
-    per[free[:, k, t : t + width] < nd] = np.inf
-    if jv.waits:
-        per[np.arange(width)[None, :] < jv.es[:, None]] = np.inf
-    if not jv.all_allowed:
-        per[~jv.allowed] = np.inf
-    # Each hub's d cheapest slots, summed in ascending order (sorting the rows is quicker than
-    # np.partition here: numpy's sort is vectorised).
-    bound = np.sort(per, axis=1)[:, :d].sum(axis=1)
-    lower = bound.tolist()
-    # Two hubs at most: where overhead defeats splitting at the best, it rarely pays elsewhere
-    # (the job then runs contiguously).
-    for h in np.argsort(bound, kind="stable")[:2].tolist():
-        if not math.isfinite(lower[h]):
-            return False
-        row = per[h]
-        whole, at, all_finite = _best_window(row, d)
-        # A split costs at least ``bound``: when one run is no dearer, take it (no resumes).
-        found = None if lower[h] >= whole else _cheapest_slots(row, d, ckpt_h, dt, all_finite)
-        if found is None or whole <= row[found[0]].sum():
-            if math.isfinite(whole):
-                _commit(jv, sv, h, t + at, d, k, hub, start, n_slots, segments, book)
-                return True
-            continue
-        pick, pieces = found
-        if pieces == 1:  # one piece needs no resume: exactly d slots
-            _commit(jv, sv, h, t + int(pick[0]), d, k, hub, start, n_slots, segments, book)
-            return True
-        _commit_pieces(jv, sv, h, k, pick + t, pieces, hub, start, n_slots, segments, split, book)
-        return True
-    return False
-
-
-def _commit_pieces(jv, sv, h, k, slots, pieces, hub, start, n_slots, segments, split, book):
-    """Book an interruptible job's ``slots`` (absolute, sorted, ``pieces`` runs) at hub ``h``."""
-    j = jv.index
-    book(j, h, k, slots, sv, float(jv.marginal_mw[h]))
-    hub[j], start[j], n_slots[j], segments[j] = h, slots[0], len(slots), pieces
-    split[j] = slots.astype(np.int32)
-
-
-def _place_prescribed(
-    jv, sv, h, slots, free, k, nd, ckpt_h, dt, dead, hub, start, n_slots, segments, split, book
-) -> bool:
-    """Place the job at hub ``h`` in ``slots`` (sorted, absolute) if the engine's own checks
-    pass: an allowed hub, inside the window after the data transfer, whole devices free in
-    every slot, one piece unless interruptible, and exactly the work plus the resume overhead
-    of its pieces. False (nothing booked) if any fails."""
-    slots = np.asarray(slots, dtype=np.int64)
-    t, d = sv.t, jv.d
-    if not (0 <= h < len(jv.allowed)) or not (jv.all_allowed or jv.allowed[h]) or not len(slots):
-        return False
-    if slots[0] < t + int(jv.es[h]) or slots[-1] >= dead or np.any(np.diff(slots) < 1):
-        return False
-    pieces = 1 + int(np.count_nonzero(np.diff(slots) > 1))
-    if pieces > 1 and not (jv.interruptible and d > 1):
-        return False
-    if len(slots) != d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS):
-        return False
-    if free[h, k, slots].min() < nd:
-        return False
-    if pieces == 1:
-        _commit(jv, sv, h, int(slots[0]), d, k, hub, start, n_slots, segments, book)
-        return True
-    _commit_pieces(jv, sv, h, k, slots, pieces, hub, start, n_slots, segments, split, book)
-    return True
-
-
-def _cheapest_slots(
-    row: np.ndarray, d: int, ckpt_h: float, dt: float, all_finite: bool = False
-) -> tuple[np.ndarray, int] | None:
-    """Slot offsets (sorted) of the cheapest slots of ``row`` (inf = unavailable) that give ``d``
-    slots of work plus the checkpoint overhead of resuming after each gap, and the number of
-    pieces they form; None if there are too few."""
-    available = len(row) if all_finite else int(np.count_nonzero(np.isfinite(row)))
-    need = d
-    for tries in range(4):
-        if need > available:
-            return None
-        pick = row.argpartition(need - 1)[:need]
-        pick.sort()
-        pieces = 1 + int(np.count_nonzero(pick[1:] - pick[:-1] > 1))  # gaps split pieces
-        total = d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS)
-        if total == need:
-            return pick, pieces
-        if total < need and tries >= 2:  # fewer pieces than paid for: drop the spare slots
-            return _trim(pick, row, d, ckpt_h, dt)
-        need = total
-    return None
-
-
-def _trim(
-    pick: np.ndarray, row: np.ndarray, d: int, ckpt_h: float, dt: float
-) -> tuple[np.ndarray, int]:
-    """Drop the dearest slots at the edges of pieces until exactly ``d`` slots of work plus the
-    resume overhead of the remaining pieces are left (dropping an edge never adds a piece).
-    ``pick`` is sorted; among equally dear edges the earliest goes."""
-    slots = pick
-    while True:
-        gap = slots[1:] - slots[:-1] > 1  # a gap between slot i and slot i + 1
-        pieces = 1 + int(np.count_nonzero(gap))
-        if len(slots) <= d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS):
-            return slots, pieces
-        edge = np.ones(len(slots), dtype=bool)  # the first and last slots are edges
-        edge[1:-1] = gap[:-1] | gap[1:]
-        edges = np.flatnonzero(edge)
-        drop = int(edges[row[slots[edges]].argmax()])
-        slots = np.concatenate((slots[:drop], slots[drop + 1 :]))
-
-
-def _best_window(row: np.ndarray, d: int) -> tuple[float, int, bool]:
-    """The lowest sum over ``d`` consecutive finite values of ``row`` (inf if none), where that
-    run starts (the earliest on ties), and whether every value of ``row`` is finite."""
-    n = len(row)
-    finite = np.isfinite(row)
-    all_finite = bool(finite.all())
-    if n < d:
-        return float("inf"), 0, all_finite
-    if all_finite:  # the common case: one sum, then a running difference over the starts
-        first = row[:d].sum()
-        if n == d:
-            return float(first), 0, True
-        later = np.cumsum(row[d:] - row[:-d])  # starts 1 .. n-d
-        later += first
-        at = int(later.argmin())
-        if first <= later[at]:
-            return float(first), 0, True
-        return float(later[at]), at + 1, True
-    both = sliding_sums(np.stack([np.where(finite, row, 0.0), ~finite]), d, n - d + 1)
-    sums = both[0]
-    sums[both[1] > 0.5] = np.inf  # a window with an unavailable slot
-    at = int(sums.argmin())
-    return float(sums[at]), at, False
-
-
-def _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book) -> None:
-    """Earliest start at any allowed hub (nearest first on ties), past the deadline if need be."""
-    t, d = sv.t, jv.d
-    end = min(n_t, t + d + int(LATE_LOOKAHEAD_H / dt))
-    best: tuple[int, int, int] | None = None
-    for h in np.flatnonzero(jv.allowed):
-        s0 = t + int(jv.es[h])
-        if s0 + d > end:
-            continue
-        fit = np.flatnonzero(_fits(free[h : h + 1, k, s0:end], nd, d)[0])
-        if len(fit):
-            cand = (s0 + int(fit[0]), int(jv.rank[h]), int(h))
-            if best is None or cand < best:
-                best = cand
-    if best is not None:
-        _commit(jv, sv, best[2], best[0], d, k, hub, start, n_slots, segments, book)
-
-
-def _commit(jv, sv, h, s, d, k, hub, start, n_slots, segments, book) -> None:
-    j = jv.index
-    book(j, h, k, slice(s, s + d), sv, float(jv.marginal_mw[h]))
-    hub[j], start[j], n_slots[j], segments[j] = h, s, d, 1
