@@ -29,29 +29,18 @@ its slot.
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from greendispatch.domain.model import EnergyAssets
+# Moved to their own modules; imported here so that they stay importable from this one.
+from greendispatch.energy.battery import BatteryParams, _vector
+from greendispatch.energy.result import SupplyResult, _prev
+from greendispatch.energy.result import _off as _off
+from greendispatch.energy.scan import Maps as Maps
+from greendispatch.energy.scan import _linear_path, _soc_path
+from greendispatch.energy.scan import _scan as _scan
 from greendispatch.errors import ModelError
-
-
-def _vector(name: str, value: ArrayLike, n: int | None) -> np.ndarray:
-    """A finite float64 copy of ``value`` as shape (n,) (scalars are broadcast), read-only."""
-    a = np.array(value, dtype=np.float64)
-    if a.ndim == 0 and n is not None:
-        a = np.full(n, float(a))
-    if a.ndim != 1 or (n is not None and a.shape[0] != n):
-        want = "(H,)" if n is None else f"({n},) or a scalar"
-        raise ModelError(f"{name} must have shape {want}, got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ModelError(f"{name} must be finite, got {a}")
-    a.flags.writeable = False
-    return a
 
 
 def _energy(name: str, value: ArrayLike, shape: tuple[int, ...] | None) -> np.ndarray:
@@ -66,222 +55,6 @@ def _energy(name: str, value: ArrayLike, shape: tuple[int, ...] | None) -> np.nd
             raise ModelError(f"{name} contains NaN values")
         raise ModelError(f"{name} must be finite and >= 0 (min {a.min()}, max {a.max()})")
     return a
-
-
-@dataclass(frozen=True, eq=False)
-class BatteryParams:
-    """Batteries of H hubs; a hub without one has ``e_mwh`` or ``p_mw`` 0.
-
-    Each field is array_like of shape (H,) (the fractions also take a scalar): ``e_mwh`` usable
-    energy capacity (MWh), ``p_mw`` charge and discharge power limit (MW), ``rte`` round-trip
-    efficiency in (0, 1], ``soc0_frac`` initial state of charge, ``min_soc_frac`` lowest state
-    of charge, ``soc0_green_frac`` green share of the initial energy (fractions of ``e_mwh``
-    or of the stored energy, in [0, 1], with ``min_soc_frac <= soc0_frac``).
-    """
-
-    e_mwh: np.ndarray
-    p_mw: np.ndarray
-    rte: np.ndarray
-    soc0_frac: np.ndarray | float = 0.5
-    min_soc_frac: np.ndarray | float = 0.0
-    soc0_green_frac: np.ndarray | float = 0.0
-
-    def __post_init__(self) -> None:
-        n = _vector("battery e_mwh", self.e_mwh, None).shape[0]
-        for name in ("e_mwh", "p_mw", "rte", "soc0_frac", "min_soc_frac", "soc0_green_frac"):
-            object.__setattr__(self, name, _vector(f"battery {name}", getattr(self, name), n))
-        rte, soc0, lo, green = self.rte, self.soc0_frac, self.min_soc_frac, self.soc0_green_frac
-        for rule, bad in (
-            ("e_mwh >= 0", self.e_mwh < 0.0),
-            ("p_mw >= 0", self.p_mw < 0.0),
-            ("0 < rte <= 1", (rte <= 0.0) | (rte > 1.0)),
-            ("0 <= min_soc_frac <= soc0_frac <= 1", (lo < 0.0) | (lo > soc0) | (soc0 > 1.0)),
-            ("0 <= soc0_green_frac <= 1", (green < 0.0) | (green > 1.0)),
-        ):
-            if bad.any():
-                raise ModelError(f"battery needs {rule} (fails for hubs {np.flatnonzero(bad)})")
-
-    @classmethod
-    def from_assets(
-        cls, assets: Sequence[EnergyAssets], *, soc0_frac: float = 0.5, min_soc_frac: float = 0.0
-    ) -> BatteryParams:
-        """The batteries of hubs' :class:`EnergyAssets`, in the given order."""
-        e, p, rte = ([getattr(a, f"battery_{k}") for a in assets] for k in ("mwh", "mw", "rte"))
-        return cls(np.array(e), np.array(p), np.array(rte), soc0_frac, min_soc_frac)
-
-    @property
-    def n_hubs(self) -> int:
-        return int(self.e_mwh.shape[0])
-
-    @property
-    def eta(self) -> np.ndarray:
-        """Charge efficiency = discharge efficiency = sqrt(rte), shape (H,)."""
-        return np.sqrt(self.rte)
-
-    @property
-    def soc0_mwh(self) -> np.ndarray:
-        return self.soc0_frac * self.e_mwh
-
-    @property
-    def min_soc_mwh(self) -> np.ndarray:
-        return self.min_soc_frac * self.e_mwh
-
-
-@dataclass(frozen=True, eq=False)
-class SupplyResult:
-    """How each hub's load was served, per slot; every array is (H, T) in MWh per slot.
-
-    ``charge_mwh`` is taken into the battery (from own surplus, or from the grid: then it is also
-    in ``grid_charge_mwh``); ``discharge_mwh`` is delivered to load, of which
-    ``discharge_green_mwh`` is green; ``grid_mwh`` is grid import serving load (grid charging is
-    extra import); ``soc_mwh`` / ``soc_green_mwh`` are the stored energy / its green part at the
-    end of each slot. The inputs are kept as given (not copied).
-    """
-
-    load_mwh: np.ndarray
-    wind_avail_mwh: np.ndarray
-    solar_avail_mwh: np.ndarray
-    contracted_avail_mwh: np.ndarray
-    own_used_mwh: np.ndarray
-    charge_mwh: np.ndarray
-    discharge_mwh: np.ndarray
-    discharge_green_mwh: np.ndarray
-    contracted_used_mwh: np.ndarray
-    grid_mwh: np.ndarray
-    grid_charge_mwh: np.ndarray
-    curtailed_mwh: np.ndarray
-    soc_mwh: np.ndarray
-    soc_green_mwh: np.ndarray
-    battery: BatteryParams
-    dt_h: float
-
-    @property
-    def green_mwh(self) -> np.ndarray:
-        """Green energy serving load: own used + green part of discharge + contracted used."""
-        return self.own_used_mwh + self.discharge_green_mwh + self.contracted_used_mwh
-
-    @property
-    def loss_mwh(self) -> np.ndarray:
-        """Battery conversion losses: charge * (1 - eta) + discharge * (1 / eta - 1)."""
-        eta = self.battery.eta[:, None]
-        return self.charge_mwh * (1.0 - eta) + self.discharge_mwh * (1.0 / eta - 1.0)
-
-    def check_balance(self, rtol: float = 1e-9) -> None:
-        """Raise :class:`ModelError` unless energy and storage balance in every hub and slot,
-        flows are >= 0, 0 <= soc within limits, and no slot both charges and discharges."""
-        b, eta, e = self.battery, self.battery.eta[:, None], self.battery.e_mwh[:, None]
-        served = self.own_used_mwh + self.discharge_mwh + self.contracted_used_mwh + self.grid_mwh
-        split = self.own_used_mwh + self.charge_mwh - self.grid_charge_mwh + self.curtailed_mwh
-        prev = _prev(b.soc0_mwh, self.soc_mwh)
-        inflow, outflow = self.charge_mwh * eta, self.discharge_mwh / eta
-        scale = np.maximum(np.maximum(prev, e), np.maximum(inflow, outflow))
-        own, c, d = self.wind_avail_mwh + self.solar_avail_mwh, self.charge_mwh, self.discharge_mwh
-        checks = {
-            "energy balance (own + discharge + contracted + grid = load)": _off(
-                served, self.load_mwh, rtol, np.maximum(served, self.load_mwh)
-            ),
-            "own supply (used + charged + curtailed = wind + solar)": _off(
-                split, own, rtol, np.maximum(np.maximum(split, own), c)
-            ),
-            "storage balance (soc[t] = soc[t-1] + charge*eta - discharge/eta)": _off(
-                self.soc_mwh, prev + inflow - outflow, rtol, scale
-            ),
-            "grid_charge <= charge": self.grid_charge_mwh > c,
-            "discharge_green <= discharge": self.discharge_green_mwh > d,
-            "contracted_used <= available": self.contracted_used_mwh > self.contracted_avail_mwh,
-            "soc <= e_mwh": self.soc_mwh > e * (1.0 + rtol),
-            "soc >= min_soc": self.soc_mwh < b.min_soc_mwh[:, None] - rtol * e,
-            "no charge and discharge in one slot": (c > 0.0) & (d > 0.0),
-        }
-        for f in fields(self):
-            if f.name.endswith("_mwh"):
-                checks[f"{f.name} >= 0"] = getattr(self, f.name) < 0.0
-        for name, bad in checks.items():
-            if bad.any():
-                h, t = (int(i) for i in np.argwhere(bad)[0])
-                raise ModelError(f"{name} fails at hub {h}, slot {t} ({bad.sum()} slots in all)")
-
-
-def _off(got: np.ndarray, want: np.ndarray, rtol: float, scale: np.ndarray) -> np.ndarray:
-    """Where ``got`` and ``want`` differ by more than ``rtol`` x ``scale``, ignoring subnormal
-    round-off (1e-300 MWh)."""
-    return np.abs(got - want) > rtol * scale + 1e-300
-
-
-def _prev(first: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """The value before each slot: ``first`` (H,), then ``a`` (H, T) shifted by one slot."""
-    return np.concatenate([first[:, None], a[:, :-1]], axis=1)
-
-
-Maps = tuple[np.ndarray, ...]
-
-
-def _scan(
-    s0: np.ndarray,
-    inputs: Sequence[tuple[np.ndarray, float]],
-    identity: Maps,
-    step: Callable[..., Maps],
-    apply: Callable[[Maps, np.ndarray], np.ndarray],
-) -> np.ndarray:
-    """``s[t] = f_t(s[t-1])`` over (H, T) for per-slot maps f_t from a family closed under
-    composition: ``step(m, *inputs[t])`` composes slot t's map after ``m``, ``apply(m, s)``
-    evaluates it; ``inputs`` are (array, padding value) pairs.
-
-    The slots are cut into ~sqrt(T) blocks: the maps from each block's start are composed slot
-    by slot in all blocks at once, the block starts are carried one block at a time, and the
-    maps are applied to them: ~3 sqrt(T) vectorised steps instead of T. The value at the end of
-    a block is exactly the next block's start.
-    """
-    n_hubs, n_slots = inputs[0][0].shape
-    size = max(1, math.isqrt(n_slots))
-    blocks = []
-    for a, fill in inputs:  # (H, T) -> (size, H, n_blocks), padded at the end
-        b = np.full((n_hubs, -(-n_slots // size) * size), fill)
-        b[:, :n_slots] = a
-        blocks.append(np.ascontiguousarray(b.reshape(n_hubs, -1, size).transpose(2, 0, 1)))
-
-    def maps() -> Iterator[Maps]:
-        m = tuple(np.broadcast_to(v, blocks[0].shape[1:]) for v in identity)
-        for k in range(size):
-            m = step(m, *(b[k] for b in blocks))
-            yield m
-
-    last, starts, s = deque(maps(), maxlen=1).pop(), [], s0
-    for j in range(blocks[0].shape[2]):
-        starts.append(s)
-        s = apply(tuple(v[:, j] for v in last), s)
-    s, out = np.stack(starts, axis=1), blocks[0]  # slot k of out is read before it is written
-    for k, m in enumerate(maps()):
-        out[k] = apply(m, s)
-    return np.ascontiguousarray(out.transpose(1, 2, 0).reshape(n_hubs, -1)[:, :n_slots])
-
-
-def _soc_path(soc0: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``soc[t] = min(max(soc[t-1] + x[t], lo), hi)``; these maps compose as
-    ``min(max(s + X, L), U)``."""
-    lo, hi = lo[:, None], hi[:, None]
-
-    def step(m: Maps, xk: np.ndarray) -> Maps:
-        return m[0] + xk, np.maximum(m[1] + xk, lo), np.minimum(np.maximum(m[2] + xk, lo), hi)
-
-    def apply(m: Maps, s: np.ndarray) -> np.ndarray:
-        return np.minimum(np.maximum(s + m[0], m[1]), m[2])
-
-    return _scan(
-        soc0, [(x, 0.0)], (np.array(0.0), np.array(-np.inf), np.array(np.inf)), step, apply
-    )
-
-
-def _linear_path(g0: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``g[t] = g[t-1] * a[t] + c[t]``; these maps compose as ``s * A + C``."""
-
-    def step(m: Maps, ak: np.ndarray, ck: np.ndarray) -> Maps:
-        return m[0] * ak, m[1] * ak + ck
-
-    def apply(m: Maps, s: np.ndarray) -> np.ndarray:
-        return s * m[0] + m[1]
-
-    return _scan(g0, [(a, 1.0), (c, 0.0)], (np.array(1.0), np.array(0.0)), step, apply)
 
 
 def serve_load(

@@ -31,174 +31,37 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from greendispatch.domain import PoolKind, Scenario, great_circle_km
+from greendispatch.domain import Scenario
 from greendispatch.errors import InputError
-from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobKind, JobTable
+from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobTable
 
-K, P = JobKind, PoolKind
-# fmt: off
-KIND_POOL: Mapping[JobKind, PoolKind] = MappingProxyType({
-    K.TRAINING: P.AI, K.FINETUNE: P.AI, K.BATCH_INFERENCE: P.AI, K.ONLINE_INFERENCE: P.AI,
-    K.HPC: P.HPC, K.BATCH_CPU: P.GENERAL,
-})
-# Share of jobs (by count) per kind; normalised on use.
-DEFAULT_MIX: Mapping[str, float] = MappingProxyType({
-    "training": 0.10, "finetune": 0.15, "batch_inference": 0.15, "online_inference": 0.20,
-    "hpc": 0.10, "batch_cpu": 0.30,
-})
-# fmt: on
-
-
-@dataclass(frozen=True)
-class KindProfile:
-    """What a kind of job tolerates (all modelled): slack drawn uniformly in ``slack_h`` (h), the
-    share that may be interrupted and its checkpoint overhead per resume (h, uniform), and its
-    input data (GB, lognormal with this median and log-sigma)."""
-
-    slack_h: tuple[float, float]
-    interruptible_share: float
-    checkpoint_h: tuple[float, float]
-    data_gb_median: float
-    data_gb_sigma: float
-
-
-# fmt: off
-PROFILES: Mapping[JobKind, KindProfile] = MappingProxyType({
-    K.TRAINING: KindProfile((24.0, 72.0), 0.8, (0.10, 0.25), 500.0, 1.0),
-    K.FINETUNE: KindProfile((6.0, 24.0), 0.6, (0.05, 0.15), 50.0, 1.0),
-    K.BATCH_INFERENCE: KindProfile((6.0, 24.0), 0.9, (0.01, 0.05), 100.0, 1.0),
-    K.ONLINE_INFERENCE: KindProfile((0.0, 0.0), 0.0, (0.0, 0.0), 0.0, 0.0),
-    K.HPC: KindProfile((12.0, 48.0), 0.3, (0.10, 0.25), 200.0, 1.2),
-    K.BATCH_CPU: KindProfile((6.0, 24.0), 0.7, (0.01, 0.05), 20.0, 1.2),
-})
-DATA_GB_MEDIAN: Mapping[JobKind, float] = MappingProxyType(
-    {k: p.data_gb_median for k, p in PROFILES.items()})
-# Tenants (Chinese-first: 人工智能实验室, 互联网平台, 科研院所, 银行, 政务, 制造) and the share of
-# each kind's jobs that each submits (modelled; rows follow JOB_KINDS, columns TENANTS).
-TENANTS: tuple[str, ...] = ("ai-lab", "internet", "institute", "bank", "government", "factory")
-TENANT_PMF = np.array([
-    [0.45, 0.35, 0.15, 0.03, 0.02, 0.00],  # training
-    [0.25, 0.30, 0.10, 0.12, 0.08, 0.15],  # finetune
-    [0.15, 0.45, 0.05, 0.12, 0.08, 0.15],  # batch_inference
-    [0.10, 0.55, 0.00, 0.15, 0.10, 0.10],  # online_inference
-    [0.05, 0.00, 0.60, 0.05, 0.10, 0.20],  # hpc
-    [0.00, 0.35, 0.10, 0.20, 0.15, 0.20],  # batch_cpu
-])
-# fmt: on
-# Data residency: share of a tenant's jobs restricted to the ``residency_hubs`` hubs nearest to
-# their origin (modelled: financial data stays near the bank; half of government work).
-RESTRICTED_SHARE: Mapping[str, float] = MappingProxyType({"bank": 1.0, "government": 0.5})
-
-# ---- Fitted by bench/calibrate_workload.py on ../shared/data/traces (do not edit by hand). ----
-# Size = base devices per job, duration in hours, at QUANTILES (log-linear in between); the
-# arrival hour is on the Alibaba GPU 2023 trace's own clock, taken as the origin's local time.
-QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
-# fmt: off
-# training: 22,649 PAI jobs, finetune: 77,349; batch_inference: 1,412
-# Alibaba sharing pods; batch_cpu: 99,988 Azure VMs; hour of day: 8,152 Alibaba pods
-SIZE_Q: Mapping[JobKind, tuple[float, ...]] = MappingProxyType({
-    K.TRAINING: (1, 1, 1, 1, 1, 1, 1, 5, 8, 10, 16, 25, 36, 75, 400),
-    K.FINETUNE: (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 5, 7, 7),
-    K.BATCH_INFERENCE: (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 8),
-    K.ONLINE_INFERENCE: (8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8),  # modelled
-    K.HPC: (  # modelled
-        1, 1.562, 3.089, 4.442, 6.896, 9.471, 12.42, 16, 20.61, 27.03, 37.12, 57.64, 82.88,
-        163.8, 512,
-    ),
-    K.BATCH_CPU: (2, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 8, 8, 24, 30),
-})
-DURATION_H_Q: Mapping[JobKind, tuple[float, ...]] = MappingProxyType({
-    K.TRAINING: (
-        0.08361, 0.09306, 0.15, 0.2622, 0.5507, 1.485, 4.121, 4.948, 6.01, 7.591, 10.36, 15.85,
-        22.36, 42.62, 71.14,
-    ),
-    K.FINETUNE: (
-        0.08361, 0.08556, 0.09528, 0.11, 0.1547, 0.2194, 0.3114, 0.4647, 0.723, 1.072, 1.567,
-        2.362, 3.056, 3.765, 4,
-    ),
-    K.BATCH_INFERENCE: (
-        0.004444, 0.01003, 0.0146, 0.02083, 0.04256, 0.105, 0.1664, 0.2775, 0.4348, 0.7825,
-        1.565, 4.048, 8.474, 50.34, 72,
-    ),
-    K.ONLINE_INFERENCE: (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),  # modelled
-    K.HPC: (  # modelled
-        0.25, 0.3906, 0.7722, 1.11, 1.724, 2.368, 3.105, 4, 5.153, 6.758, 9.281, 14.41, 20.72,
-        40.96, 48,
-    ),
-    K.BATCH_CPU: (
-        0.1667, 0.1667, 0.1667, 0.1667, 0.25, 0.3333, 0.4167, 0.5833, 0.8333, 1.5, 3.583, 11.33,
-        20, 50.33, 71.92,
-    ),
-})
-ARRIVAL_HOUR_PMF: tuple[float, ...] = (
-    0.0632, 0.0559, 0.0444, 0.0535, 0.0523, 0.0390, 0.0357, 0.0406, 0.0297, 0.0179, 0.0272,
-    0.0250, 0.0186, 0.0183, 0.0168, 0.0332, 0.0369, 0.0521, 0.0675, 0.0572, 0.0432, 0.0527,
-    0.0530, 0.0660,
+# Moved to their own modules; imported here so that they stay importable from this one.
+from greendispatch.workload.origins import Origins as Origins
+from greendispatch.workload.origins import _allowed_sets, demand_origins
+from greendispatch.workload.profiles import (
+    ARRIVAL_HOUR_PMF,
+    DEFAULT_MIX,
+    DURATION_H_Q,
+    KIND_POOL,
+    ONLINE_DIURNAL,
+    PROFILES,
+    QUANTILES,
+    RESTRICTED_SHARE,
+    SIZE_Q,
+    TENANT_PMF,
+    TENANTS,
+    K,
 )
-# fmt: on
-# ---- end of fitted tables ----
-
-# Online inference demand by local hour (modelled interactive-service shape: night trough at
-# ~04:00, working-day plateau, evening shoulder); relative, normalised to mean 1 on use.
-ONLINE_DIURNAL: tuple[float, ...] = (
-    0.55, 0.45, 0.38, 0.34, 0.33, 0.36, 0.48, 0.70, 0.95, 1.18, 1.32, 1.36,
-    1.28, 1.30, 1.38, 1.40, 1.36, 1.28, 1.22, 1.25, 1.30, 1.22, 1.00, 0.75,
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Origins:
-    """Where jobs come from: the scenario's demand regions (ids, normalised weights) and each
-    one's local-time offset (h), taken from the nearest hub's grid. A scenario without regions
-    gives one anonymous origin (code 0, ``ids == ()``) at UTC+0 or the first hub's offset."""
-
-    ids: tuple[str, ...]
-    weights: np.ndarray
-    utc_offset_h: np.ndarray
-    nearest_hubs: tuple[tuple[str, ...], ...]  # per origin, hub ids by distance
-
-
-def demand_origins(scenario: Scenario) -> Origins:
-    regions = scenario.regions
-    if not regions:
-        off = scenario.hubs[0].grid.utc_offset_h if scenario.hubs else 0.0
-        by_id = tuple(h.id for h in scenario.hubs)
-        return Origins((), np.ones(1), np.array([off]), (by_id,))
-    w = np.array([max(r.weight, 0.0) for r in regions], dtype=float)
-    w = w / w.sum() if w.sum() > 0 else np.full(len(regions), 1.0 / len(regions))
-    offsets, nearest = [], []
-    for r in regions:
-        km = [great_circle_km(r.lat, r.lon, h.lat, h.lon) for h in scenario.hubs]
-        order = np.argsort(km, kind="stable")
-        nearest.append(tuple(scenario.hubs[i].id for i in order))
-        offsets.append(scenario.hubs[order[0]].grid.utc_offset_h if len(order) else 0.0)
-    return Origins(tuple(r.id for r in regions), w, np.array(offsets), tuple(nearest))
-
-
-def pool_devices(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Per pool kind (order of POOL_KINDS): total devices, and the smallest hub's devices among
-    hubs that have that kind (0 where no hub has it)."""
-    per = np.array(
-        [
-            [sum(p.devices for p in h.pools if p.kind is k) for k in POOL_KINDS]
-            for h in scenario.hubs
-        ],
-        dtype=np.int64,
-    ).reshape(-1, len(POOL_KINDS))
-    big = np.iinfo(np.int64).max
-    smallest = np.where(per > 0, per, big).min(axis=0, initial=big)
-    return per.sum(axis=0), np.where(smallest == big, 0, smallest)
-
-
-def stochastic_round(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Round down or up at random so that the expected value equals ``x``."""
-    return np.floor(x + rng.random(x.shape)).astype(np.int64)
+from greendispatch.workload.profiles import DATA_GB_MEDIAN as DATA_GB_MEDIAN
+from greendispatch.workload.profiles import KindProfile as KindProfile
+from greendispatch.workload.profiles import P as P
+from greendispatch.workload.scaling import _fit_multiplier as _fit_multiplier
+from greendispatch.workload.scaling import _scale_pool, pool_devices
+from greendispatch.workload.scaling import stochastic_round as stochastic_round
 
 
 def parse_mix(text: str) -> dict[str, float]:
@@ -404,73 +267,3 @@ def _slack_ranges(slack_h: float | Mapping[str, Any] | None) -> tuple[np.ndarray
     if not np.all((lo >= 0) & (lo <= hi)):
         raise InputError(f"slack_h must satisfy 0 <= low <= high per kind (got {slack_h})")
     return lo, hi
-
-
-def _scale_pool(
-    d0: np.ndarray,
-    t0: np.ndarray,
-    online: np.ndarray,
-    target: float,
-    cap: int,
-    max_dur: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Devices and durations of one pool kind's jobs with sum(devices x hours) = ``target``.
-
-    The overall factor S = target / sum(d0 x t0) goes to device counts until the largest 1 % of
-    base sizes reach ``cap``; durations take the rest (bisection, each at most ``max_dur``); if
-    they all saturate, devices grow again up to ``cap``. Online inference keeps its one-slot
-    duration, so its devices take all of S (up to ``cap``).
-    """
-    big = float(np.quantile(d0[~online], 0.99)) if (~online).any() else 1.0
-    whole = target / float(d0 @ t0)
-    factor = np.where(online, whole, min(whole, cap / big))
-    devices = np.clip(stochastic_round(np.minimum(factor * d0, cap), rng), 1, cap)
-    duration = t0.copy()
-    rest = ~online
-    if rest.any():
-        left = max(target - float(devices[online] @ t0[online]), 1e-9 * target)
-        f = _fit_multiplier(t0[rest], devices[rest].astype(np.float64), left, max_dur)
-        duration[rest] = np.minimum(f * t0[rest], max_dur)
-        if float(devices[rest] @ duration[rest]) < 0.999 * left:  # durations saturated: devices
-            g = _fit_multiplier(devices[rest].astype(np.float64), duration[rest], left, cap)
-            grown = stochastic_round(np.minimum(g * devices[rest], cap), rng)
-            devices[rest] = np.clip(grown, 1, cap)
-    return devices, duration
-
-
-def _fit_multiplier(x: np.ndarray, w: np.ndarray, target: float, cap: float) -> float:
-    """The multiplier ``s`` with sum(min(s*x, cap) * w) = target, solved exactly: with ``x``
-    sorted, the items from some position on are capped and ``s`` is linear in the rest. If even
-    every item at ``cap`` falls short, the multiplier that caps them all."""
-    if x.size == 0:
-        return 1.0
-    if cap * float(w.sum()) <= target:
-        return cap / float(x.min())
-    order = np.argsort(x, kind="stable")
-    xs, ws = x[order], w[order]
-    below = np.cumsum(xs * ws)  # below[i-1]: sum of x*w over the i smallest (not capped)
-    capped = np.append(np.cumsum(ws[::-1])[::-1][1:], 0.0)  # weight above position i-1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = (target - cap * capped) / below
-    nxt = np.append(xs[1:], np.inf)
-    ok = (s > 0) & (s * xs <= cap * (1 + 1e-12)) & (s * nxt >= cap * (1 - 1e-12))
-    return float(s[np.argmax(ok)])
-
-
-def _allowed_sets(
-    scenario: Scenario, org: Origins, n_hubs: int
-) -> tuple[tuple[tuple[str, ...], ...], np.ndarray]:
-    """Allowed-hub sets: per (origin, pool kind) the ``n_hubs`` nearest hubs having that pool
-    kind. Returns the distinct sets and an (origins x pool kinds) table of codes into them."""
-    has = {h.id: {p.kind for p in h.pools if p.devices > 0} for h in scenario.hubs}
-    sets: list[tuple[str, ...]] = []
-    table = np.full((len(org.nearest_hubs), len(POOL_KINDS)), ANY, dtype=np.int16)
-    for r, near in enumerate(org.nearest_hubs):
-        for p, pk in enumerate(POOL_KINDS):
-            chosen = tuple(h for h in near if pk in has[h])[:n_hubs]
-            if chosen:
-                if chosen not in sets:
-                    sets.append(chosen)
-                table[r, p] = sets.index(chosen)
-    return tuple(sets), table
