@@ -7,6 +7,10 @@ hour starts, which for hourly means is the time-weighted mean of the two overlap
 without a value are filled (linear inside, nearest value at the edges); more than 25% missing in
 any column is an error. The fast path is the pandas C parser plus vectorised checks; only when
 something looks wrong is a file scanned line by line to report the first bad line.
+
+This module parses the three formats; the report, row checks and alignment onto the grid that all
+three share are in :mod:`greendispatch.signals.alignment`, and the conversion of local times to
+UTC in :mod:`greendispatch.signals.localtime`. Their names remain importable from here.
 """
 
 from __future__ import annotations
@@ -16,69 +20,34 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from greendispatch.errors import DataFileError
+
+# The report, row checks and alignment live in alignment, the conversion to UTC in localtime; the
+# names marked F401 are imported only so that they stay importable from here.
+from greendispatch.signals.alignment import (
+    _HOUR_NS,  # noqa: F401
+    _INF,
+    _NAT,  # noqa: F401
+    MAX_MISSING_SHARE,  # noqa: F401
+    ReadReport,
+    _align,
+    _Col,
+    _first_problem,
+)
+from greendispatch.signals.localtime import (
+    _MAX_OFFSET_S,  # noqa: F401
+    _local_to_utc,
+    _to_ns,
+)
 from greendispatch.signals.timegrid import TimeGrid
 
 NA_TEXT = ("", "NA", "NaN", "nan", "null")
 """Cell texts read as "no value" (a gap, not an error)."""
-MAX_MISSING_SHARE = 0.25
-"""Largest share of the grid's hours that may lack a value in any column."""
-
-_HOUR_NS = 3_600_000_000_000
-_NAT = np.iinfo(np.int64).min
-_INF = float("inf")
 _ISO: dict = {"format": "ISO8601", "utc": True, "errors": "coerce"}
-
-
-@dataclass(frozen=True)
-class ReadReport:
-    """What a reader did with one file.
-
-    Attributes
-    ----------
-    path : str
-    rows_read : int
-        Data rows in the file (CSV rows after the header, JSON ``hourly.time`` entries).
-    rows_in_grid : int
-        Rows, after dropping duplicates, whose UTC timestamp lies in the grid's hours.
-    gaps_filled : int
-        Grid hours with no row or an empty cell in at least one column, filled.
-    duplicates_dropped : int
-        Rows repeating an earlier row's UTC timestamp; the first is kept.
-    dst_notes : str
-        How local times were turned into UTC ("" for files in UTC).
-    notes : tuple of str
-        Unit conversions, alignment of off-the-hour rows, gaps per column.
-    """
-
-    path: str
-    rows_read: int
-    rows_in_grid: int
-    gaps_filled: int = 0
-    duplicates_dropped: int = 0
-    dst_notes: str = ""
-    notes: tuple[str, ...] = ()
-
-    def messages(self) -> list[str]:
-        """One line per fact worth telling a person, starting with a summary."""
-        name = Path(self.path).name
-        out = [f"{name}: {self.rows_read:,} rows read, {self.rows_in_grid:,} inside the grid"]
-        if self.duplicates_dropped:
-            out.append(
-                f"{name}: {self.duplicates_dropped} duplicate timestamps dropped (kept first)"
-            )
-        if self.gaps_filled:
-            out.append(
-                f"{name}: {self.gaps_filled} grid hours without a value filled "
-                "(linear inside, nearest value at the edges)"
-            )
-        out += [f"{name}: {text}" for text in (self.dst_notes, *self.notes) if text]
-        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,17 +103,6 @@ class WeatherSeries:
     elevation_m: float
     timezone: str
     report: ReadReport
-
-
-@dataclass(frozen=True)
-class _Col:
-    """A required value column: its name in the file, output key, allowed range and unit."""
-
-    source: str
-    key: str
-    lo: float = -_INF
-    hi: float = _INF
-    unit: str = ""
 
 
 _EM_TIME = "Datetime (UTC)"
@@ -305,14 +263,6 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
-def _to_ns(times: pd.DatetimeIndex | pd.Series) -> np.ndarray:
-    """UTC timestamps (tz-aware or naive UTC) as int64 ns since the epoch, NaT as int64 min."""
-    idx = pd.DatetimeIndex(times)
-    if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None)
-    return idx.as_unit("ns").to_numpy().view(np.int64)
-
-
 def _read_csv(
     path: Path, grid: TimeGrid, time_col: str, cols: tuple[_Col, ...]
 ) -> tuple[dict[str, np.ndarray], ReadReport]:
@@ -393,155 +343,6 @@ def _scan_csv(
         line, column, message = min(problems, key=lambda p: p[0])
         raise DataFileError(path, message, line=line, column=column)
     return times, values
-
-
-def _first_problem(
-    times: np.ndarray,
-    values: dict[str, np.ndarray],
-    cols: tuple[_Col, ...] | list[_Col],
-    time_col: str = "time",
-    time_text: list[str] | None = None,
-) -> tuple[int, str, str] | None:
-    """The earliest row that breaks a rule: (row index, column, message), or None."""
-    found: list[tuple[int, str, str]] = []
-    if len(times) == 0:
-        return None
-    bad_time = times == _NAT
-    if bad_time.any():
-        i = int(np.argmax(bad_time))
-        shown = repr(time_text[i]) if time_text is not None else "a timestamp"
-        found.append((i, time_col, f"unparseable timestamp {shown}"))
-    else:
-        past = times % _HOUR_NS // 60_000_000_000
-        if (past != past[0]).any():
-            i = int(np.argmax(past != past[0]))
-            message = f"timestamp {past[i]} min past the hour, the first row {past[0]}"
-            found.append((i, time_col, message + ": rows must share one hourly cadence"))
-    for col in cols:
-        v = values[col.key]
-        bad = np.isinf(v) | (v < col.lo) | (v > col.hi)
-        if bad.any():
-            i = int(np.argmax(bad))
-            allowed = f">= {col.lo:g}" if col.hi == _INF else f"within {col.lo:g}..{col.hi:g}"
-            allowed = "finite" if col.lo == -_INF else allowed
-            message = f"{v[i]:g} {col.unit} out of range: must be {allowed}"
-            if np.isinf(v[i]):
-                message = f"{v[i]:g} {col.unit}: must be a finite number"
-            found.append((i, col.source, message))
-    return min(found, key=lambda p: p[0]) if found else None
-
-
-def _align(
-    path: Path,
-    grid: TimeGrid,
-    times: np.ndarray,
-    values: dict[str, np.ndarray],
-    cols: tuple[_Col, ...] | list[_Col],
-    dst_notes: str = "",
-    notes: tuple[str, ...] = (),
-) -> tuple[dict[str, np.ndarray], ReadReport]:
-    """Sort, drop duplicate timestamps, interpolate onto the grid's hour starts, fill gaps."""
-    order = np.argsort(times, kind="stable")
-    t = times[order]
-    keep = np.r_[True, t[1:] != t[:-1]]
-    x = (t[keep] - int(pd.Timestamp(grid.start).as_unit("ns").value)) / _HOUR_NS
-    n = grid.n_hours
-    inside = (x >= 0) & (x < n)
-    if not inside.any():
-        first, last = (pd.Timestamp(t[i], tz="UTC") for i in (0, -1))
-        fmt = "%Y-%m-%d %H:%M"
-        period = f"{grid.start:{fmt}} to {grid.end:{fmt}} UTC"
-        span = f"{first:{fmt}} to {last:{fmt}} UTC"
-        raise DataFileError(path, f"no rows inside the grid period {period} (file covers {span})")
-    hour_of_row = np.floor(x).astype(np.int64)
-    on_hour = inside & (x == hour_of_row)
-    out, gap_any, per_col = {}, np.zeros(n, dtype=bool), []
-    for col in cols:
-        v = values[col.key][order][keep]
-        ok = ~np.isnan(v)
-        has = np.zeros(n, dtype=bool)
-        has[hour_of_row[inside & ok]] = True
-        missing = n - int(has.sum())
-        if missing > MAX_MISSING_SHARE * n:
-            message = (
-                f"{missing} of the grid's {n} hours have no value (over {MAX_MISSING_SHARE:.0%})"
-            )
-            raise DataFileError(path, message, column=col.source)
-        hourly = np.interp(np.arange(n, dtype=np.float64), x[ok], v[ok])
-        exact = on_hour & ok
-        hourly[hour_of_row[exact]] = v[exact]
-        out[col.key] = hourly
-        gap_any |= ~has
-        if missing:
-            per_col.append(f"{col.source}: {missing}")
-    if (~on_hour[inside]).any():
-        notes += ("rows are off the hour: values interpolated to the UTC hour starts",)
-    if per_col:
-        notes += ("hours filled per column: " + ", ".join(per_col),)
-    counts = (len(times), int(inside.sum()), int(gap_any.sum()), int((~keep).sum()))
-    return out, ReadReport(str(path), *counts, dst_notes, notes)
-
-
-_MAX_OFFSET_S = 18 * 3600  # the widest UTC offset ISO 8601 and zoneinfo allow
-
-
-def _local_to_utc(
-    path: Path, local: pd.DatetimeIndex, tz_name: object, offset_s: object
-) -> tuple[np.ndarray, str]:
-    """Convert naive local labels to UTC ns: fixed offset, or wall clock if the series shows DST."""
-    if local.tz is not None:
-        return _to_ns(local), "timestamps carry their own UTC offset"
-    zone = None
-    if isinstance(tz_name, str) and tz_name:
-        try:
-            zone = ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-    has_offset = isinstance(offset_s, int | float) and not isinstance(offset_s, bool)
-    if offset_s is not None and not (has_offset and -_MAX_OFFSET_S <= offset_s <= _MAX_OFFSET_S):  # type: ignore[operator]
-        message = (
-            f"must be a number of seconds east of UTC, within ±{_MAX_OFFSET_S} (got {offset_s!r})"
-        )
-        raise DataFileError(path, message, column="utc_offset_seconds")
-    if zone is None and not has_offset:
-        message = "needs 'utc_offset_seconds' or an IANA 'timezone' to place local times in UTC"
-        raise DataFileError(path, message, column="utc_offset_seconds")
-    if zone is None:
-        n_odd, wall = 0, False
-    else:
-        either = local.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna()
-        nonexistent = local.tz_localize(
-            zone, ambiguous=np.zeros(len(local), bool), nonexistent="NaT"
-        ).isna()
-        ambiguous = either & ~nonexistent
-        step = np.diff(local.as_unit("ns").to_numpy().view(np.int64))
-        before_gap = local[:-1][step == 2 * _HOUR_NS] + pd.Timedelta(hours=1)
-        skipped = before_gap.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna().any()
-        repeated = (ambiguous & local.duplicated(keep=False)).any()
-        n_odd = int(either.sum())
-        # Without a stated offset the only reading left is wall-clock time in the zone.
-        wall = not has_offset or (not nonexistent.any() and (repeated or skipped))
-    if wall:
-        try:
-            aware = local.tz_localize(zone, ambiguous="infer", nonexistent="shift_forward")
-        except (ValueError, TypeError):  # an ambiguous hour that appears once: take summer time
-            aware = local.tz_localize(
-                zone, ambiguous=np.ones(len(local), bool), nonexistent="shift_forward"
-            )
-        return _to_ns(aware), (
-            f"local times follow {tz_name} wall-clock time with daylight saving; {n_odd} "
-            "ambiguous/non-existent local hours resolved (repeated hours in file order)"
-        )
-    seconds = float(offset_s)  # type: ignore[arg-type]
-    sign, rest = ("+" if seconds >= 0 else "-"), divmod(abs(int(seconds)) // 60, 60)
-    utc = _to_ns(local - pd.Timedelta(seconds=seconds))
-    note = f"local times read at the fixed offset UTC{sign}{rest[0]:02d}:{rest[1]:02d}"
-    if n_odd:
-        note += (
-            f"; {tz_name} daylight saving is not applied (the series has no DST jumps); "
-            f"{n_odd} ambiguous/non-existent local hours resolved by that offset"
-        )
-    return utc, note
 
 
 def _json_list(path: Path, hourly: dict, name: str, types: tuple[type, ...]) -> list:
