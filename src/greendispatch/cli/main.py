@@ -1,35 +1,37 @@
-"""``greendispatch`` command line. Input errors print messages and exit 2, never a traceback."""
+"""``greendispatch`` command line. Input errors print messages and exit 2, never a traceback.
+
+The app and its ``signals``, ``simulate`` and ``demo`` commands are here; ``scenario`` is in
+``scenario_cmd.py``, ``ledger`` in ``ledger_cmd.py``, the run behind ``simulate`` and ``demo`` in
+``run.py``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
-import time
-from collections.abc import Callable
-from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from greendispatch.cli.common import DataDirOpt, _load_with_signals, err_console, out_console
 from greendispatch.cli.folders import check_overlap, folder_arg, out_folder, removed_if_failed
 from greendispatch.cli.ledger_cmd import ledger_app
-from greendispatch.errors import GreenDispatchError, InputError, Problem
-from greendispatch.paths import os_reason, resolved
-from greendispatch.scenario.dump import dump_scenario
-from greendispatch.scenario.loader import (
-    DEFAULT_SCENARIO,
-    builtin_names,
-    builtin_text,
-    load_scenario,
-    resolve_data_dir,
-)
 
-if TYPE_CHECKING:
-    from greendispatch.sim.runner import Simulation, SimulationRequest
+# Names that moved out of this module are imported back, for code that imports them from here.
+from greendispatch.cli.run import _run_simulation, _status  # noqa: F401
+from greendispatch.cli.scenario_cmd import (  # noqa: F401
+    _n,
+    scenario_app,
+    scenario_export,
+    scenario_list,
+    scenario_show,
+    scenario_validate,
+)
+from greendispatch.errors import GreenDispatchError, InputError
+from greendispatch.paths import os_reason, resolved
+from greendispatch.scenario.loader import DEFAULT_SCENARIO, resolve_data_dir
 
 app = typer.Typer(
     help="greendispatch: dispatch compute work to where and when green power is, and prove it.",
@@ -37,121 +39,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-scenario_app = typer.Typer(help="List, show, validate and export scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(ledger_app, name="ledger")
-
-# Wide enough for the hub table when the output is a file or a pipe (rich would use 80).
-out_console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True)
-
-DataDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Folder with grid-2023/, prices-2023/, weather-2023/ (default: $GREENDISPATCH_DATA).",
-    ),
-]
-
-
-def _load_with_signals(name_or_path: str, data_dir: Path | None, *, quiet: bool = False):
-    from greendispatch.signals.build import build_signals
-
-    loaded = load_scenario(name_or_path)
-    t0 = time.perf_counter()
-    if quiet:
-        signals = build_signals(loaded, resolve_data_dir(data_dir))
-    else:
-        with err_console.status(f"building a year of signals for {loaded.scenario.name}..."):
-            signals = build_signals(loaded, resolve_data_dir(data_dir))
-    return loaded, signals, time.perf_counter() - t0
-
-
-@scenario_app.command("list")
-def scenario_list() -> None:
-    """List the built-in scenarios."""
-    from greendispatch.scenario.loader import parse_scenario
-
-    for name in builtin_names():
-        s = parse_scenario(builtin_text(name), name, builtin=True).scenario
-        mark = " (default)" if name == DEFAULT_SCENARIO else ""
-        out_console.print(
-            f"[bold]{name}[/bold]{mark}: {s.title} / {s.title_zh} — {len(s.hubs)} hubs",
-            highlight=False,
-        )
-
-
-@scenario_app.command("show")
-def scenario_show(
-    name_or_path: Annotated[
-        str, typer.Argument(help="Built-in name or YAML file.")
-    ] = DEFAULT_SCENARIO,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    data_dir: DataDirOpt = None,
-) -> None:
-    """Show a scenario: per hub PFLOPS by kind, racks, IT MW, energy assets, grid and carbon."""
-    from greendispatch.report.summary import scenario_summary
-
-    loaded, signals, _ = _load_with_signals(name_or_path, data_dir, quiet=as_json)
-    summary = scenario_summary(loaded.scenario, signals)
-    if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-        return
-    from greendispatch.cli.render import print_summary
-
-    print_summary(out_console, summary)
-
-
-@scenario_app.command("validate")
-def scenario_validate(
-    path: Annotated[str, typer.Argument(help="Scenario YAML file (or built-in name).")],
-    data_dir: DataDirOpt = None,
-) -> None:
-    """Check a scenario file and the data files it names; exit 2 with one message per problem."""
-    from greendispatch.signals.build import build_signals
-
-    loaded = load_scenario(path)
-    build_signals(loaded, resolve_data_dir(data_dir))  # reads and checks every data file
-    s = loaded.scenario
-    out_console.print(
-        f"[green]ok[/green]: {loaded.source}: scenario '{s.name}' with {len(s.hubs)} hubs, "
-        f"{_n(len(s.regions), 'demand region')}, {_n(s.time.days, 'day')} of {s.time.dt_h:g} h "
-        "slots",
-        highlight=False,
-    )
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-@scenario_app.command("export")
-def scenario_export(
-    name_or_path: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
-) -> None:
-    """Write a scenario as YAML (a built-in keeps its comments and citations) to edit and reuse."""
-    if name_or_path in builtin_names():
-        text = builtin_text(name_or_path)
-    else:
-        text = dump_scenario(load_scenario(name_or_path).scenario)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    if output.exists() and output.is_dir():
-        raise InputError(
-            Problem("--output", None, "", f"{output} is a folder; expected a file name")
-        )
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        reason = os_reason(exc)
-        raise InputError(
-            Problem("--output", None, "", f"cannot write {output} ({reason})")
-        ) from None
-    err_console.print(f"wrote {output}", markup=False, highlight=False)
 
 
 @app.command("signals")
@@ -364,67 +253,6 @@ def demo(
                 out_console, scenario_summary(s.loaded.scenario, s.signals)
             ),
         )
-
-
-def _status(message: str, quiet: bool):
-    """A spinner on stderr, or nothing when the output is JSON."""
-    return nullcontext() if quiet else err_console.status(message)
-
-
-def _run_simulation(
-    req: SimulationRequest,
-    *,
-    quiet: bool,
-    before: Callable[[Simulation], None] | None = None,
-    check: Callable[[Simulation], None] | None = None,
-) -> Simulation:
-    """Prepare, simulate every policy, write and print. ``check(sim)`` runs right after the jobs
-    are made, before the long part; ``before(sim)`` prints what comes first."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from greendispatch.cli.render import print_results
-    from greendispatch.sim.runner import prepare, results_document, run_policies, write_outputs
-
-    with _status("loading scenario, signals and jobs...", quiet):
-        sim = prepare(req)
-    if check is not None:
-        check(sim)
-    if before is not None and not quiet:
-        before(sim)
-    if not quiet:
-        for note in sim.notes:
-            err_console.print(f"[yellow]note[/yellow]: {escape(note)}", highlight=False)
-    if quiet:
-        run_policies(sim, req)
-    else:
-        with Progress(
-            TextColumn("[bold]{task.description:>14}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>5.1f}%"),
-            TimeElapsedColumn(),
-            console=err_console,
-        ) as bar:
-            tasks = {}
-
-            def factory(name: str):
-                tasks[name] = bar.add_task(name, total=sim.signals.grid.n_slots)
-                return lambda done, total: bar.update(tasks[name], completed=done, total=total)
-
-            run_policies(sim, req, progress=factory)
-    doc = results_document(sim, req)
-    with _status("writing results...", quiet):
-        written = write_outputs(sim, req, doc)
-    if quiet:
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    else:
-        print_results(out_console, doc)
-        if written:
-            out_console.print(
-                f"wrote {len(written)} files to {req.out}/ (results.json, report.html, tables)",
-                highlight=False,
-                markup=False,
-            )
-    return sim
 
 
 def main() -> None:
