@@ -1,5 +1,5 @@
 """Fit the synthetic workload's tables to the real traces, once; prints the Python block to paste
-between the "Fitted by" markers of ``src/greendispatch/workload/generator.py``.
+between the "Fitted by" markers of ``src/greendispatch/workload/profiles.py``.
 
 Sources (``../shared/data/traces``, read in place):
 - training / finetune: GAIA ``pai_100k.csv`` (Alibaba PAI 2020 ML jobs, hours), split by

@@ -12,7 +12,7 @@ small instance the MILP finds the best one, within ``mip_rel_gap`` of optimal:
   an integer), its pieces counted by ``piece_start`` (each slot it runs after one it did not);
 - windows per hub after the data transfer, devices within the free capacity per hub, pool kind
   and slot (``capacity``);
-- the energy side of :func:`~greendispatch.opt.model.add_energy`: own wind and solar,
+- the energy side of :func:`~greendispatch.opt.energy.add_energy`: own wind and solar,
   contracted green, grid import and the batteries, on the actual signals.
 
 Its schedule goes to the engine as prescribed placements (:class:`MilpPolicy`); the engine

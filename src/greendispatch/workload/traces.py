@@ -9,7 +9,7 @@ Trace time 0 is the scenario start. Jobs that arrive at or after the scenario's 
 longer than the scenario, that have zero duration, or that need a pool kind the scenario lacks are
 dropped and counted in the notes. Origins are drawn from the demand regions by weight with the
 given generator. Traces carry no data sizes: ``data_gb`` is the per-kind median of
-:data:`~greendispatch.workload.generator.PROFILES` unless given.
+:data:`~greendispatch.workload.profiles.PROFILES` unless given.
 
 Bad files raise :class:`~greendispatch.errors.DataFileError` naming the file, the 1-based line
 (header = line 1) and the column, before any job is built. The fast path is pandas' C parser;
@@ -322,7 +322,7 @@ def read_azure_llm(
     prompt processing ~2,000 tokens/s and generation ~250 tokens/s per GPU, provisioned at 50 %
     average use to meet latency. The window is the trace span (first to last request, at least
     one minute) unless ``window_h`` is given. That hourly load is the daily mean; it is split by
-    region weight and shaped by :data:`~greendispatch.workload.generator.ONLINE_DIURNAL` in each
+    region weight and shaped by :data:`~greendispatch.workload.profiles.ONLINE_DIURNAL` in each
     region's local time, for every hour of the scenario. Each (region, hour) becomes one
     ``online_inference`` job of one hour (devices rounded at random so the expectation is kept;
     zero-device hours dropped) with no slack and a one-way ``latency_ms`` limit (ms).
