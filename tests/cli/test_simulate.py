@@ -75,6 +75,9 @@ def test_json_flag_prints_results_and_same_seed_same_numbers(
         (["--trace-format", "gaia"], "--trace-format applies to --trace PATH"),
         (["--priority-tenants", "bank"], "--priority-tenants applies to --ledger DIR"),
         (["--ledger-policy", "cost"], "--ledger-policy applies to --ledger DIR"),
+        (["--trace-offset-h", "5"], "--trace-offset-h applies to --trace PATH"),
+        (["--trace-pool", "general"], "--trace-pool applies to --trace PATH"),
+        (["--trace-any-device"], "--trace-any-device applies to --trace PATH"),
     ],
 )
 def test_bad_flags_exit_2(
@@ -235,3 +238,118 @@ def test_trace_jobs_that_cannot_finish_in_the_horizon_are_dropped_not_missed(
     assert doc["config"]["jobs"] == 1
     assert any("cannot finish before the scenario's end" in n for n in doc["notes"])
     assert all(m["deadline_misses"] == 0 for m in doc["policies"].values())
+
+
+TRACE = ["simulate", "--days", "1", "--trace", "x.csv", "--trace-format"]  # read after the checks
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ([*TRACE, "alibaba", "--trace-pool", "ai"], "--trace-pool applies to --trace-format gaia"),
+        (
+            [*TRACE, "gaia", "--trace-pool", "gpu"],
+            "--trace-pool: expected one of auto|general|ai|hpc",
+        ),
+        (
+            [*TRACE, "gaia", "--trace-any-device"],
+            "--trace-any-device applies to --trace-format alibaba",
+        ),
+        (
+            [*TRACE, "azure-llm", "--trace-offset-h", "3"],
+            "--trace-offset-h applies to alibaba and gaia",
+        ),
+        ([*TRACE, "gaia", "--trace-offset-h", "nan"], "--trace-offset-h: expected a finite number"),
+    ],
+)
+def test_trace_flags_that_do_not_apply_exit_2_before_any_work(
+    args: list[str],
+    fragment: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "o")], capsys, monkeypatch)
+    assert code == 2, err
+    assert fragment in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_trace_jobs_released_after_the_last_slot_are_dropped_not_left_unplaced(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    # Jobs 1442-1444 of pai_100k arrive at 167.39-167.49 h: released at 168 h, after a week.
+    trace = data_dir / "traces/gaia/pai_100k.csv"
+    args = ["simulate", "--days", "7", "--trace", str(trace), "--trace-format", "gaia"]
+    code, out, err = run_cli(
+        [*args, "-p", "baseline", "--out", str(tmp_path), "--json", "--no-tables"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["config"]["jobs"] == 1434 and doc["policies"]["baseline"]["unplaced"] == 0
+    assert any(n.startswith("dropped 3 job(s) arriving after the last slot began (167 h)")
+               for n in doc["notes"])  # fmt: skip
+
+
+ALIBABA = "traces/alibaba-gpu-2023/openb_pod_list_default.csv"
+
+
+def test_a_trace_with_no_job_in_the_horizon_is_refused_and_can_be_shifted(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    trace = data_dir / ALIBABA  # pods arrive from day 115.9 to 149 (98 % of them)
+    args = ["simulate", "--trace", str(trace), "--trace-format", "alibaba", "-p", "baseline"]
+    code, out, err = run_cli(
+        [*args, "--days", "7", "-o", "o", "--ledger", "led"], capsys, monkeypatch
+    )
+    assert code == 2 and out == "", err
+    assert "no job of the trace can run in the scenario's 7 day(s)" in err
+    assert "98 % of them from day 115.9 to 149.0" in err and "Traceback" not in err
+    assert "give --trace-offset-h 2782 to move them to the scenario's start" in err
+    assert list(tmp_path.iterdir()) == []  # no output folder, no ledger, no statement
+    shifted = [*args, "--days", "2", "--trace-offset-h", "2782", "-o", "o", "--json", "--no-tables"]
+    code, out, err = run_cli(shifted, capsys, monkeypatch)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["config"]["jobs"] == 299
+    assert "arrivals shifted -2782 h (--trace-offset-h 2782)" in doc["notes"]
+
+
+def test_trace_pool_puts_gaia_jobs_on_the_pool_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "vms.csv"
+    trace.write_text(GAIA_OK, encoding="utf-8")
+    args = ["simulate", "--days", "1", "--trace", str(trace), "--trace-format", "gaia"]
+    for pool, used in (("general", "general"), ("hpc", "hpc"), (None, "ai")):
+        extra = ["--trace-pool", pool] if pool else []  # the default: ai, more PFLOPS here
+        code, _, err = run_cli(
+            [*args, *extra, "-p", "baseline", "-o", str(tmp_path / "o")], capsys, monkeypatch
+        )
+        assert code == 0, err
+        jobs = pd.read_csv(tmp_path / "o" / "jobs-baseline.csv")
+        assert len(jobs) == 3 and set(jobs["pool"]) == {used} and jobs["hub"].notna().all()
+
+
+def test_gpu_types_no_pool_has_are_explained_in_flags_and_can_be_dropped(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    trace = data_dir / "traces/alibaba-gpu-2023/openb_pod_list_gpuspec33.csv"
+    args = ["simulate", "--days", "2", "--trace-offset-h", "2782", "--trace", str(trace)]
+    args += ["--trace-format", "alibaba", "-p", "baseline", "-o", str(tmp_path), "--no-tables"]
+    code, out, err = run_cli(args, capsys, monkeypatch)
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert "88 of them need one that no ai pool of the scenario has" in text
+    assert "give --trace-any-device to let any ai device serve them" in text
+    assert "device_constraints" not in text
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["policies"]["baseline"]["unplaced"] == 88
+    code, out, err = run_cli([*args, "--trace-any-device", "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["policies"]["baseline"]["unplaced"] == 0
+    assert any("GPU types (gpu_spec) ignored" in n for n in doc["notes"])

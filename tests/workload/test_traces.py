@@ -10,7 +10,8 @@ import pytest
 
 from greendispatch.domain import PoolKind, Scenario
 from greendispatch.errors import DataFileError, InputError
-from greendispatch.workload import traces
+from greendispatch.sim.network import job_windows
+from greendispatch.workload import trace_table
 from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobKind
 from greendispatch.workload.traces import (
     READERS,
@@ -19,6 +20,7 @@ from greendispatch.workload.traces import (
     read_azure_llm,
     read_gaia,
     read_trace,
+    trace_options,
 )
 
 AI, GENERAL = POOL_KINDS.index(PoolKind.AI), POOL_KINDS.index(PoolKind.GENERAL)
@@ -66,21 +68,44 @@ def test_alibaba_default_reads_every_pod_but_the_zero_length_one(data_dir: Path,
 
 def test_alibaba_gpuspec_becomes_a_device_type_constraint(data_dir: Path, china: Scenario):
     path = data_dir / "traces/alibaba-gpu-2023/openb_pod_list_gpuspec33.csv"
-    jobs = read_alibaba_gpu(path, china, rng()).jobs
+    res = read_alibaba_gpu(path, china, rng())
+    jobs = res.jobs
     assert int((jobs.device_type != ANY).sum()) == 2388
     assert "T4" in jobs.device_types and "V100M16|V100M32" in jobs.device_types
     assert all(len(t.split("|")) == len(set(t.split("|"))) for t in jobs.device_types)
     assert np.all(jobs.pool[jobs.device_type != ANY] == AI)
-    free = read_alibaba_gpu(path, china, rng(), device_constraints=False).jobs
-    assert free.device_types == () and np.all(free.device_type == ANY)
+    # No pool of china-hubs has a GPU model: the note says so, with what a CLI user can do.
+    (note,) = [n for n in res.notes if "require a GPU type" in n]
+    assert note.startswith("2,388 job(s) require a GPU type (")
+    assert "2,388 of them need one that no ai pool of the scenario has" in note
+    assert "give --trace-any-device" in note and "device_model" in note
+    assert not any("device_constraints" in n for n in res.notes)
+    free = read_trace(path, "alibaba", china, rng(), **trace_options("alibaba", any_device=True))
+    assert free.jobs.device_types == () and np.all(free.jobs.device_type == ANY)
+    assert any("--trace-any-device" in n for n in free.notes)
+
+
+def test_alibaba_gpu_types_a_pool_has_are_not_reported_lost(tmp_path: Path, china: Scenario):
+    pools = [dataclasses.replace(p, device_model="T4") if p.kind is PoolKind.AI else p
+             for p in china.hubs[0].pools]  # fmt: skip
+    hubs = (dataclasses.replace(china.hubs[0], pools=tuple(pools)), *china.hubs[1:])
+    rows = "p0,1000,1,1000,T4,LS,0,3600,0\np1,1000,1,1000,V100M16|T4,LS,0,3600,0\n"
+    path = write(tmp_path, "a.csv", ALI + rows)
+    res = read_alibaba_gpu(path, dataclasses.replace(china, hubs=hubs), rng())
+    assert "2 job(s) require a GPU type (T4, T4|V100M16); the scenario's ai pools have them" in (
+        res.notes
+    )
 
 
 def test_gaia_pai_100k_fits_a_365_day_scenario_in_hours(data_dir: Path, global16: Scenario):
     res = read_trace(data_dir / "traces/gaia/pai_100k.csv", "gaia", global16, rng())
     jobs = res.jobs
-    # One job (submitted at 8,759.45 h) cannot finish before the year ends: dropped, with a note.
-    assert len(jobs) == 99_997 and res.dropped == 1
-    assert any("cannot finish before the scenario's end" in n for n in res.notes)
+    # Five jobs cannot run in the year's hourly slots: dropped, with a note for each reason.
+    assert len(jobs) == 99_993 and res.dropped == 5
+    assert "dropped 1 job(s) that cannot finish before the scenario's end (8760 h)" in res.notes
+    assert any(
+        n.startswith("dropped 3 job(s) arriving after the last slot began") for n in res.notes
+    )
     assert any("times in hours" in n and "'ai' pool" in n for n in res.notes)
     assert np.all(jobs.submit_h + jobs.duration_h <= 8760)
     assert jobs.duration_h.max() == pytest.approx(71.136944, abs=1e-5)
@@ -136,6 +161,81 @@ def test_jobs_after_the_end_or_longer_than_the_scenario_are_dropped(tmp_path: Pa
     text = " ".join(res.notes)
     for why in ("1 job(s) with zero duration", "1 job(s) arriving after", "1 job(s) longer than"):
         assert why in text
+
+
+def _fits_its_slots(jobs, scenario: Scenario) -> bool:
+    """Every job is released before the last slot ends and has its whole slots before the end,
+    as the engine counts them."""
+    n_slots = round(scenario.time.days * 24 / scenario.time.dt_h)
+    release, d, _ = job_windows(jobs, n_slots, scenario.time.dt_h)
+    return bool(np.all(release + d <= n_slots))
+
+
+@pytest.mark.parametrize(("dt_h", "kept"), [(1.0, [0.0, 23.0]), (0.25, [0.0, 22.5, 23.0, 23.2])])
+def test_jobs_that_cannot_run_in_whole_slots_are_dropped_and_counted(tmp_path, china, dt_h, kept):
+    # 23.2 h + 0.5 h ends before 24 h, but the engine releases it at the next slot boundary:
+    # 24 h with hourly slots (after the end), 23.25 h with 15-minute ones. 22.5 h + 1.2 h needs
+    # two hourly slots from 23 h: 25 h; with 15-minute slots five from 22.5 h: 23.75 h.
+    rows = "0,1,1\n23.2,0.5,1\n22.5,1.2,1\n23,1,1\n"
+    day = with_days(china, 1)
+    scenario = dataclasses.replace(day, time=dataclasses.replace(day.time, dt_h=dt_h))
+    res = read_gaia(write(tmp_path, "g.csv", GAIA + rows), scenario, rng())
+    assert sorted(res.jobs.submit_h.tolist()) == kept and res.dropped == 4 - len(kept)
+    assert _fits_its_slots(res.jobs, scenario)
+    if dt_h == 1.0:
+        assert "dropped 1 job(s) arriving after the last slot began (23 h)" in " ".join(res.notes)
+        assert any(n.startswith("dropped 1 job(s) that cannot finish before the scenario's end "
+                                "in whole slots of 1 h") for n in res.notes)  # fmt: skip
+
+
+def test_pai_100k_jobs_arriving_in_the_last_slot_of_a_week_are_dropped(data_dir, china):
+    # Jobs 1442-1444 arrive at 167.39-167.49 h: released at 168 h, after a week's last slot.
+    week = with_days(china, 7)
+    res = read_gaia(data_dir / "traces/gaia/pai_100k.csv", week, rng())
+    assert not set(res.jobs.job_id.tolist()) & {1442, 1443, 1444}
+    assert 1441 not in res.jobs.job_id  # 167.0 h + 13.3 h: cannot finish in the week
+    assert any(n.startswith("dropped 3 job(s) arriving after the last slot began (167 h)")
+               for n in res.notes)  # fmt: skip
+    assert len(res.jobs) + res.dropped == res.rows == 99_998
+    assert _fits_its_slots(res.jobs, week)
+
+
+def test_a_trace_with_no_job_in_the_horizon_is_refused_saying_when_it_arrives(data_dir, china):
+    path = data_dir / "traces/alibaba-gpu-2023/openb_pod_list_default.csv"
+    week = with_days(china, 7)
+    with pytest.raises(DataFileError) as info:
+        read_alibaba_gpu(path, week, rng())
+    msg = str(info.value)
+    assert info.value.exit_code == 2
+    assert msg.startswith(f"{path}: no job of the trace can run in the scenario's 7 day(s): ")
+    assert "dropped 8,149 job(s) arriving after the scenario's end (168 h)" in msg
+    assert "between 0.0 h and 3,583.8 h of trace time (day 0.0 to 149.3; 98 % of them from " in msg
+    assert msg.endswith(
+        "give --trace-offset-h 2782 to move them to the scenario's start, or more --days"
+    )
+    # With that offset, trace time 2,782 h is the scenario's start.
+    res = read_alibaba_gpu(path, week, rng(), offset_h=2782)
+    assert len(res.jobs) == 1441 and np.all(res.jobs.submit_h >= 0)
+    assert "arrivals shifted -2782 h (--trace-offset-h 2782)" in res.notes
+    assert any(
+        n.startswith("dropped 82 job(s) arriving before the scenario's start") for n in res.notes
+    )
+    assert len(res.jobs) + res.dropped == res.rows
+    assert _fits_its_slots(res.jobs, week)
+
+
+def test_offset_shifts_every_arrival_and_a_late_one_moves_in(tmp_path: Path, china: Scenario):
+    path = write(tmp_path, "g.csv", GAIA + "100,1,1\n110,2,1\n")
+    with pytest.raises(DataFileError, match="give --trace-offset-h 100 to move them"):
+        read_gaia(path, with_days(china, 1), rng())
+    res = read_gaia(path, with_days(china, 1), rng(), offset_h=100)
+    np.testing.assert_allclose(np.sort(res.jobs.submit_h), [0.0, 10.0])
+    np.testing.assert_allclose(np.sort(res.jobs.deadline_h), [25.0, 36.0])  # + 24 h slack
+    early = write(tmp_path, "e.csv", GAIA + "0,1,1\n")
+    later = read_gaia(early, with_days(china, 1), rng(), offset_h=-5)  # a negative one delays
+    assert later.jobs.submit_h.tolist() == [5.0]
+    with pytest.raises(InputError, match="offset_h must be a finite number"):
+        read_gaia(path, china, rng(), offset_h=float("nan"))
 
 
 @pytest.mark.parametrize("name", ["code.csv", "conv.csv"])
@@ -223,7 +323,7 @@ def test_bad_trace_names_file_line_and_column(tmp_path, china, monkeypatch, fmt,
     def no_table(*a: object, **k: object) -> None:
         raise AssertionError("a job table was built from a bad file")
 
-    monkeypatch.setattr(traces, "JobTable", no_table)
+    monkeypatch.setattr(trace_table, "JobTable", no_table)
     path = write(tmp_path, "bad-trace.csv", text)
     with pytest.raises(DataFileError) as info:
         read_trace(path, fmt, china, rng())
@@ -259,6 +359,49 @@ def test_scenario_without_regions_and_missing_pool_kind(tmp_path: Path):
     path = write(tmp_path, "g.csv", "arrival_time,length,cpus\n0,1,1\n2,3,4\n")
     res = read_gaia(path, scenario, rng())
     assert res.jobs.regions == () and np.all(res.jobs.origin == 0) and len(res.jobs) == 2
-    none = read_gaia(path, scenario, rng(), pool="hpc")
-    assert len(none.jobs) == 0 and none.dropped == 2
-    assert any("pool kind the scenario lacks" in n for n in none.notes)
+    with pytest.raises(DataFileError) as info:  # no hpc pool: no job is left
+        read_gaia(path, scenario, rng(), pool="hpc")
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: no job of the trace can run in the scenario's 1 day(s)")
+    assert "dropped 2 job(s) needing a pool kind the scenario lacks" in msg
+    assert "arrivals" not in msg  # their timing is not the trouble
+
+
+# ------------------------------------------------------------------------ command-line options
+
+
+def test_trace_options_map_the_flags_to_reader_arguments():
+    assert trace_options("gaia") == {}
+    assert trace_options("gaia", offset_h=5, pool="general") == {"offset_h": 5.0, "pool": "general"}
+    assert trace_options("alibaba", offset_h=-2, any_device=True) == {
+        "offset_h": -2.0,
+        "device_constraints": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kw", "words"),
+    [
+        ("gaia", {"offset_h": float("inf")}, "--trace-offset-h: expected a finite number"),
+        ("azure-llm", {"offset_h": 3.0}, "--trace-offset-h applies to alibaba and gaia traces"),
+        ("gaia", {"pool": "gpu"}, "--trace-pool: expected one of auto|general|ai|hpc (got 'gpu')"),
+        ("alibaba", {"pool": "general"}, "--trace-pool applies to --trace-format gaia"),
+        ("gaia", {"any_device": True}, "--trace-any-device applies to --trace-format alibaba"),
+    ],
+)
+def test_trace_options_name_the_flag_that_does_not_apply(fmt, kw, words):
+    with pytest.raises(InputError) as info:
+        trace_options(fmt, **kw)
+    assert words in str(info.value)
+
+
+def test_gaia_pool_from_the_command_line(data_dir: Path, china: Scenario):
+    # azure_100k.csv holds VMs: --trace-pool general puts them on the general pool.
+    path = data_dir / "traces/gaia/azure_100k.csv"
+    res = read_trace(
+        path, "gaia", with_days(china, 2), rng(), **trace_options("gaia", pool="general")
+    )
+    assert np.all(res.jobs.pool == GENERAL) and np.all(res.jobs.kind == BATCH_CPU)
+    assert "cpus -> devices of the 'general' pool" in res.notes[0]
+    auto = read_trace(path, "gaia", with_days(china, 2), rng())
+    assert np.all(auto.jobs.pool == AI)  # today's default: the pool with more PFLOPS

@@ -99,6 +99,29 @@ def simulate_cmd(
     slack_h: Annotated[
         float | None, typer.Option("--slack-h", help="Slack of trace jobs (h).")
     ] = None,
+    trace_offset_h: Annotated[
+        float | None,
+        typer.Option(
+            "--trace-offset-h",
+            help="Hours subtracted from every trace arrival: trace time H becomes the "
+            "scenario's start (alibaba, gaia).",
+        ),
+    ] = None,
+    trace_pool: Annotated[
+        str | None,
+        typer.Option(
+            "--trace-pool",
+            help="gaia: the pool its jobs need, general|ai|hpc (default auto: ai or general, "
+            "whichever has more PFLOPS; give general for azure_100k.csv, which holds VMs).",
+        ),
+    ] = None,
+    trace_any_device: Annotated[
+        bool,
+        typer.Option(
+            "--trace-any-device",
+            help="alibaba: drop the pods' GPU types (gpu_spec), so any ai device serves them.",
+        ),
+    ] = False,
     no_tables: Annotated[
         bool, typer.Option("--no-tables", help="Skip the per-job and per-hub-slot CSV files.")
     ] = False,
@@ -137,6 +160,7 @@ def simulate_cmd(
 ) -> None:
     """Simulate a year (or --days) of dispatch under one or more policies and compare them."""
     from greendispatch.sim.runner import SimulationRequest, check_jobs
+    from greendispatch.workload.traces import trace_options
 
     out_dir = folder_arg(out, "--out")
     ledger_dir = folder_arg(ledger, "--ledger") if ledger is not None else None
@@ -148,6 +172,13 @@ def simulate_cmd(
         raise InputError("--trace-format applies to --trace PATH; no trace was given")
     if trace is None and slack_h is not None:
         raise InputError("--slack-h applies to --trace jobs; generated jobs draw their slack")
+    trace_flags = {
+        "--trace-offset-h": trace_offset_h is not None,
+        "--trace-pool": trace_pool is not None,
+        "--trace-any-device": trace_any_device,
+    }
+    if trace is None and (given := [flag for flag, on in trace_flags.items() if on]):
+        raise InputError(f"{given[0]} applies to --trace PATH; no trace was given")
     if jobs is not None:
         check_jobs(jobs)
     if seed is not None and seed < 0:
@@ -163,6 +194,9 @@ def simulate_cmd(
         raise InputError(f"--carbon-weight must be in [0, 1] (got {carbon_weight})")
     if not 0.0 < utilisation <= 1.0:
         raise InputError(f"--utilisation must be in (0, 1] (got {utilisation})")
+    if trace_format is not None:
+        trace_options(trace_format, offset_h=trace_offset_h or 0.0, pool=trace_pool,
+                      any_device=trace_any_device)  # fmt: skip
     if oracle_lp not in ORACLE_LPS:
         choices = ", ".join(ORACLE_LPS)
         raise InputError(f"--oracle-lp: expected one of {choices} (got {oracle_lp!r})")
@@ -187,6 +221,9 @@ def simulate_cmd(
         grid_charge=grid_charge,
         oracle_lp=oracle_lp,
         oracle_rounding=oracle_rounding,
+        trace_offset_h=trace_offset_h or 0.0,
+        trace_pool=trace_pool,
+        trace_any_device=trace_any_device,
     )
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)

@@ -57,6 +57,9 @@ class SimulationRequest:
     grid_charge: bool = False
     oracle_lp: str = "auto"  # the oracle's LP: auto, exact, grouped or presence
     oracle_rounding: str = "auto"  # its feasible schedule: auto, milp or heuristic
+    trace_offset_h: float = 0.0  # subtracted from every trace arrival (h)
+    trace_pool: str | None = None  # gaia: the pool its jobs need (None: auto)
+    trace_any_device: bool = False  # alibaba: drop the GPU-type constraints
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,7 +110,7 @@ def prepare(req: SimulationRequest) -> Simulation:
         and int(hit.group(1).replace(",", "")) > 24
     ]
     if req.trace is not None:
-        from greendispatch.workload.traces import read_trace
+        from greendispatch.workload.traces import read_trace, trace_options
 
         if req.trace_format is None:
             raise InputError("--trace needs --trace-format alibaba|gaia|azure-llm")
@@ -118,6 +121,8 @@ def prepare(req: SimulationRequest) -> Simulation:
                     f"--slack-h must be between 0 and {MAX_SLACK_H:,} h (got {req.slack_h})"
                 )
             kw["slack_h"] = req.slack_h
+        kw |= trace_options(req.trace_format, offset_h=req.trace_offset_h, pool=req.trace_pool,
+                            any_device=req.trace_any_device)  # fmt: skip
         trace = read_trace(req.trace, req.trace_format, loaded.scenario, rng, **kw)
         jobs = trace.jobs
         notes += list(trace.notes)

@@ -5,10 +5,12 @@ Formats (``read_trace(path, fmt, ...)``): ``alibaba`` (Alibaba GPU 2023, ``openb
 ``code.csv`` / ``conv.csv``). Every reader returns a :class:`TraceRead`: the jobs, and notes that
 say what was dropped and which modelled assumptions were applied.
 
-Trace time 0 is the scenario start. Jobs that arrive at or after the scenario's end, that are
-longer than the scenario, that have zero duration, or that need a pool kind the scenario lacks are
-dropped and counted in the notes. Origins are drawn from the demand regions by weight with the
-given generator. Traces carry no data sizes: ``data_gb`` is the per-kind median of
+Trace time ``offset_h`` (0 unless given: ``--trace-offset-h``) is the scenario start. Jobs that
+cannot run in the scenario's slots (arriving before its start or after its last slot began, not
+finishing before its end, zero duration, a pool kind it lacks) are dropped and counted in the
+notes, and a trace that leaves no job is refused, saying when its arrivals fall (the job table is
+built in :mod:`greendispatch.workload.trace_table`). Origins are drawn from the demand regions by
+weight with the given generator. Traces carry no data sizes: ``data_gb`` is the per-kind median of
 :data:`~greendispatch.workload.profiles.PROFILES` unless given.
 
 Bad files raise :class:`~greendispatch.errors.DataFileError` naming the file, the 1-based line
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from greendispatch.domain import PoolKind, Scenario
-from greendispatch.errors import DataFileError, InputError
+from greendispatch.errors import InputError
 
 # The checked CSV reading moved to checked_csv; the names marked F401 are imported only so that
 # they stay importable from here.
@@ -41,14 +43,9 @@ from greendispatch.workload.checked_csv import (
     check_rows,
     read_checked_csv,
 )
-from greendispatch.workload.generator import (
-    DATA_GB_MEDIAN,
-    ONLINE_DIURNAL,
-    demand_origins,
-    pool_devices,
-    stochastic_round,
-)
+from greendispatch.workload.generator import ONLINE_DIURNAL, demand_origins, stochastic_round
 from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobKind, JobTable
+from greendispatch.workload.trace_table import MAX_DEVICES, TraceRead, _finish  # noqa: F401
 
 AI, GENERAL = POOL_KINDS.index(PoolKind.AI), POOL_KINDS.index(PoolKind.GENERAL)
 TRAINING_MIN_DEVICES = 8  # an accelerator job with >= 8 devices ...
@@ -64,96 +61,6 @@ def classify_ai(devices: np.ndarray, duration_h: np.ndarray) -> np.ndarray:
     ).astype(np.int8)
 
 
-@dataclass(frozen=True)
-class TraceRead:
-    """A trace turned into jobs: ``rows`` data rows read, ``dropped`` of them not turned into
-    jobs (reasons in ``notes``, with the modelling assumptions applied)."""
-
-    jobs: JobTable
-    notes: tuple[str, ...]
-    path: str
-    fmt: str
-    rows: int
-    dropped: int
-
-
-# ------------------------------------------------------------------ building the job table
-
-
-MAX_DEVICES = 1_000_000_000  # per job; JobTable stores devices as int32
-
-
-def _finish(
-    path: str | Path,
-    fmt: str,
-    scenario: Scenario,
-    rng: np.random.Generator,
-    cols: dict[str, np.ndarray],
-    notes: list[str],
-    *,
-    slack_h: float,
-    tenant: str,
-    data_gb: float | None,
-    device_types: tuple[str, ...] = (),
-    origin: np.ndarray | None = None,
-) -> TraceRead:
-    """Drop what cannot run in the scenario, draw origins, add deadlines. ``cols`` holds
-    submit_h, duration_h, devices, pool, kind and any other JobTable column but the ones set
-    here (defaults: not interruptible, no latency limit, any device type, job_id = row)."""
-    if not slack_h >= 0:
-        raise InputError(f"slack_h must be >= 0 (got {slack_h})")
-    n = len(cols["submit_h"])
-    horizon = scenario.time.days * 24.0
-    keep = np.ones(n, dtype=bool)
-    for mask, why in (
-        (cols["duration_h"] <= 0, "with zero duration"),
-        (cols["submit_h"] >= horizon, f"arriving after the scenario's end ({horizon:g} h)"),
-        (cols["duration_h"] > horizon, f"longer than the scenario ({horizon:g} h)"),
-        (
-            cols["submit_h"] + cols["duration_h"] > horizon,
-            f"that cannot finish before the scenario's end ({horizon:g} h)",
-        ),
-        (pool_devices(scenario)[0][cols["pool"]] == 0, "needing a pool kind the scenario lacks"),
-    ):
-        if (hit := mask & keep).any():
-            notes.append(f"dropped {int(hit.sum()):,} job(s) {why}")
-            keep &= ~hit
-    dev = np.asarray(cols["devices"], dtype=np.float64)
-    bad = np.flatnonzero((dev > MAX_DEVICES) | (dev < 1))
-    if bad.size:
-        row = int(bad[0])
-        raise DataFileError(
-            path,
-            f"the device count is out of range (expected 1 to {MAX_DEVICES:,} devices per job)",
-            line=row + 2,
-            column="devices",
-        )
-    m = int(keep.sum())
-    org = demand_origins(scenario)
-    defaults = {
-        "job_id": np.flatnonzero(keep), "interruptible": np.zeros(m, dtype=bool),
-        "checkpoint_h": np.zeros(m), "max_latency_ms": np.full(m, np.inf),
-        "device_type": np.full(m, ANY),
-    }  # fmt: skip
-    c = defaults | {k: v[keep] for k, v in cols.items()}
-    gb_by_kind = np.array([DATA_GB_MEDIAN[k] for k in JOB_KINDS])
-    online = c["kind"] == JOB_KINDS.index(JobKind.ONLINE_INFERENCE)
-    jobs = JobTable(
-        **c,
-        tenant=np.zeros(m, dtype=np.int32),
-        deadline_h=c["submit_h"] + c["duration_h"] + np.where(online, 0.0, slack_h),
-        data_gb=gb_by_kind[c["kind"]] if data_gb is None else np.full(m, float(data_gb)),
-        origin=rng.choice(len(org.weights), size=m, p=org.weights)
-        if origin is None
-        else origin[keep],
-        allowed_set=np.full(m, ANY),
-        tenants=(tenant,),
-        regions=org.ids,
-        device_types=device_types,
-    ).sorted_by_submit()
-    return TraceRead(jobs, tuple(notes), str(path), fmt, n, n - m)
-
-
 def read_alibaba_gpu(
     path: str | Path,
     scenario: Scenario,
@@ -165,6 +72,7 @@ def read_alibaba_gpu(
     checkpoint_h: float = 0.1,
     data_gb: float | None = None,
     tenant: str = "alibaba",
+    offset_h: float = 0.0,
 ) -> TraceRead:
     """Alibaba GPU 2023 pods (``openb_pod_list_*.csv``; times in seconds).
 
@@ -173,9 +81,11 @@ def read_alibaba_gpu(
     ceil(cpu_milli/1000) cores of the ``general`` pool (``batch_cpu``). Submit = creation time;
     duration = deletion - scheduled time (- creation time if never scheduled). ``gpu_spec`` (e.g.
     ``V100M16|V100M32``, alternatives sorted and de-duplicated) becomes the device-type
-    constraint unless ``device_constraints`` is false. Best-effort (``qos == BE``) pods are
-    interruptible with ``checkpoint_h`` (h) per resume. ``slack_h`` (h) is added to every
-    deadline; ``device_scale`` multiplies device counts (rounded up).
+    constraint unless ``device_constraints`` is false (``--trace-any-device``); a note says how
+    many jobs need a type that no ``ai`` pool of the scenario has. Best-effort (``qos == BE``)
+    pods are interruptible with ``checkpoint_h`` (h) per resume. ``slack_h`` (h) is added to
+    every deadline; ``device_scale`` multiplies device counts (rounded up); ``offset_h`` (h) is
+    subtracted from every creation time.
     """
     numbers = ("cpu_milli", "num_gpu", "gpu_milli", "creation_time", "deletion_time")
     optional = [Col("gpu_spec", "text"), Col("qos", "text"), Col("scheduled_time")]
@@ -214,12 +124,8 @@ def read_alibaba_gpu(
         f"devices or >= {TRAINING_MIN_H:g} h, else finetune; CPU-only pods batch_cpu); "
         f"best-effort pods interruptible"
     ]
-    if types:
-        notes.append(
-            f"{int((device_type >= 0).sum()):,} job(s) require a GPU type "
-            f"({', '.join(types[:4])}{', ...' if len(types) > 4 else ''}); "
-            f"pass device_constraints=False if no pool has these device models"
-        )
+    if not device_constraints:
+        notes.append("GPU types (gpu_spec) ignored: any ai device serves (--trace-any-device)")
     job = {
         "submit_h": created / 3600.0,
         "duration_h": duration_h,
@@ -230,8 +136,31 @@ def read_alibaba_gpu(
         "checkpoint_h": np.where(be, checkpoint_h, 0.0),
         "device_type": device_type,
     }
-    return _finish(path, "alibaba", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
-                   data_gb=data_gb, device_types=types)  # fmt: skip
+    res = _finish(path, "alibaba", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
+                  data_gb=data_gb, device_types=types, offset_h=offset_h)  # fmt: skip
+    return replace(res, notes=res.notes + _device_type_notes(res.jobs, scenario))
+
+
+def _device_type_notes(jobs: JobTable, scenario: Scenario) -> tuple[str, ...]:
+    """How many jobs require a GPU type, and how many of them no ``ai`` pool of the scenario
+    has (they cannot be placed), with what a user can do about it."""
+    if not jobs.device_types:
+        return ()
+    models = sorted({p.device_model for h in scenario.hubs for p in h.pools
+                     if p.kind is PoolKind.AI and p.devices > 0})  # fmt: skip
+    typed = jobs.device_type != ANY
+    served = np.array([bool(set(t.split("|")) & set(models)) for t in jobs.device_types])
+    lost = typed & ~served[np.where(typed, jobs.device_type, 0)]
+    shown = ", ".join(jobs.device_types[:4]) + (", ..." if len(jobs.device_types) > 4 else "")
+    note = f"{int(typed.sum()):,} job(s) require a GPU type ({shown})"
+    if not lost.any():
+        return (f"{note}; the scenario's ai pools have them",)
+    return (
+        f"{note}; {int(lost.sum()):,} of them need one that no ai pool of the scenario has "
+        f"(its device models: {', '.join(models) or 'none'}) and cannot be placed: give "
+        f"--trace-any-device to let any ai device serve them, or give an ai pool of the "
+        f"scenario file one of these device_model names",
+    )
 
 
 def read_gaia(
@@ -247,6 +176,7 @@ def read_gaia(
     checkpoint_h: float = 0.1,
     data_gb: float | None = None,
     tenant: str = "gaia",
+    offset_h: float = 0.0,
 ) -> TraceRead:
     """GAIA's ``arrival_time,length,cpus`` files; ``cpus`` become devices.
 
@@ -254,9 +184,10 @@ def read_gaia(
     8,784, the hours in a leap year, else hours): ``pai_1k.csv`` is in seconds, ``pai_100k.csv``
     and ``azure_100k.csv`` in hours. ``pool``: ``ai``, ``general``, ``hpc`` or ``auto`` = whichever
     of ``ai`` / ``general`` has more PFLOPS in the scenario (``ai`` in both built-ins, right for
-    the PAI trace of ML jobs; pass ``general`` for ``azure_100k.csv``, which holds VMs). Kinds: ai
-    jobs by :func:`classify_ai`, general ``batch_cpu``, hpc ``hpc``. ``slack_h`` (h) is added to
-    every deadline; ``device_scale`` multiplies device counts (rounded up).
+    the PAI trace of ML jobs; pass ``general``, ``--trace-pool general``, for ``azure_100k.csv``,
+    which holds VMs). Kinds: ai jobs by :func:`classify_ai`, general ``batch_cpu``, hpc ``hpc``.
+    ``slack_h`` (h) is added to every deadline; ``device_scale`` multiplies device counts
+    (rounded up); ``offset_h`` (h) is subtracted from every arrival.
     """
     units = {"hours": 1.0, "seconds": 1 / 3600.0}
     if time_unit not in (*units, "auto"):
@@ -296,7 +227,7 @@ def read_gaia(
         "checkpoint_h": np.full(len(df), checkpoint_h if interruptible else 0.0),
     }
     return _finish(path, "gaia", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
-                   data_gb=data_gb)  # fmt: skip
+                   data_gb=data_gb, offset_h=offset_h)  # fmt: skip
 
 
 def read_azure_llm(
@@ -383,6 +314,46 @@ READERS: dict[str, Callable[..., TraceRead]] = {
     "gaia": read_gaia,
     "azure-llm": read_azure_llm,
 }
+
+
+TRACE_POOLS = ("auto", "general", "ai", "hpc")
+
+
+def trace_options(
+    fmt: str | None, *, offset_h: float = 0.0, pool: str | None = None, any_device: bool = False
+) -> dict[str, Any]:
+    """The reader keyword arguments for the command line's ``--trace-offset-h H`` (``offset_h``:
+    alibaba and gaia), ``--trace-pool`` (``pool``: gaia) and ``--trace-any-device``
+    (``device_constraints=False``: alibaba). InputError naming the flag for a bad value or a
+    flag that does not apply to ``fmt``."""
+    kw: dict[str, Any] = {}
+    if offset_h:
+        if not np.isfinite(offset_h):
+            raise InputError(
+                f"--trace-offset-h: expected a finite number of hours (got {offset_h})"
+            )
+        if fmt == "azure-llm":
+            raise InputError(
+                "--trace-offset-h applies to alibaba and gaia traces: azure-llm load is spread "
+                "over every hour of the scenario, its request times set only its rate"
+            )
+        kw["offset_h"] = float(offset_h)
+    if pool is not None:
+        if pool not in TRACE_POOLS:
+            raise InputError(
+                f"--trace-pool: expected one of {'|'.join(TRACE_POOLS)} (got {pool!r})"
+            )
+        if fmt != "gaia":
+            raise InputError(
+                "--trace-pool applies to --trace-format gaia (alibaba pods need the ai or the "
+                "general pool by their GPUs; azure-llm load is ai)"
+            )
+        kw["pool"] = pool
+    if any_device:
+        if fmt != "alibaba":
+            raise InputError("--trace-any-device applies to --trace-format alibaba (its gpu_spec)")
+        kw["device_constraints"] = False
+    return kw
 
 
 def read_trace(
