@@ -353,3 +353,37 @@ def test_gpu_types_no_pool_has_are_explained_in_flags_and_can_be_dropped(
     doc = json.loads(out)
     assert doc["policies"]["baseline"]["unplaced"] == 0
     assert any("GPU types (gpu_spec) ignored" in n for n in doc["notes"])
+
+
+def test_what_was_written_is_said_and_an_earlier_runs_tables_are_named_not_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run1copy"
+    out.mkdir()
+    for mine in ("jobs-2023.csv", "notes.txt"):  # the user's own files
+        (out / mine).write_text("keep", encoding="utf-8")
+    args = ["simulate", "--days", "1", "--jobs", "60", "--out", str(out)]
+    code, text, err = run_cli([*args, "-p", "baseline,cost"], capsys, monkeypatch)
+    assert code == 0, err
+    assert (
+        f"wrote report.html, results.json and 4 CSV tables (jobs-NAME.csv, hub-slots-NAME.csv; "
+        f"NAME: baseline, cost) to {out}/"
+    ) in text
+    assert "earlier run" not in err
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    tables = ["jobs-baseline.csv", "hub-slots-baseline.csv", "jobs-cost.csv", "hub-slots-cost.csv"]
+    assert doc["files"] == [*tables, "report.html", "results.json"]
+
+    code, text, err = run_cli([*args, "-p", "baseline", "--no-tables"], capsys, monkeypatch)
+    assert code == 0, err
+    assert f"wrote report.html and results.json to {out}/" in text
+    assert (
+        f"warning: {out}/ also holds hub-slots-baseline.csv, hub-slots-cost.csv, "
+        "jobs-baseline.csv, jobs-cost.csv from an earlier run, left in place" in err
+    )
+    assert "jobs-2023.csv" not in err and "notes.txt" not in err
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert doc["files"] == ["report.html", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*tables, "jobs-2023.csv", "notes.txt", "report.html", "results.json"]
+    )

@@ -1,6 +1,6 @@
 """The folders a command writes: named on the command line, checked against each other, made
-and test-written before any long work, and removed again (where the command made them and they
-are still empty) if it fails."""
+and test-written before any long work, removed again (where the command made them and they
+are still empty) if it fails, and checked afterwards for an earlier run's outputs."""
 
 from __future__ import annotations
 
@@ -59,3 +59,16 @@ def removed_if_failed(made: list[Path]) -> Iterator[None]:
     except BaseException:
         remove_if_empty(made)
         raise
+
+
+TABLE_STEMS = ("jobs", "hub-slots")  # simulate writes STEM-POLICY.csv per policy run
+
+
+def earlier_outputs(folder: Path, written: list[Path]) -> list[str]:
+    """The files in ``folder`` named as ``simulate`` names its per-policy tables
+    (``jobs-POLICY.csv``, ``hub-slots-POLICY.csv`` for a known policy) that this run did not
+    write (``written``): an earlier run's, which this command leaves in place."""
+    from greendispatch.dispatch.policies import ORACLE, POLICIES
+
+    ours = {f"{stem}-{name}.csv" for stem in TABLE_STEMS for name in (*POLICIES, ORACLE)}
+    return sorted(n for n in ours - {p.name for p in written} if (folder / n).is_file())

@@ -8,11 +8,13 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from greendispatch.cli.common import err_console, out_console
+from greendispatch.cli.folders import TABLE_STEMS, earlier_outputs
 
 if TYPE_CHECKING:
     from greendispatch.sim.runner import Simulation, SimulationRequest
@@ -72,8 +74,26 @@ def _run_simulation(
         print_results(out_console, doc)
         if written:
             out_console.print(
-                f"wrote {len(written)} files to {req.out}/ (results.json, report.html, tables)",
-                highlight=False,
-                markup=False,
+                f"wrote {_what(written)} to {req.out}/", highlight=False, markup=False
             )
+    if req.out is not None and (old := earlier_outputs(req.out, written)):
+        err_console.print(
+            f"[yellow]warning[/yellow]: {escape(str(req.out))}/ also holds {', '.join(old)} from "
+            "an earlier run, left in place; this run's files are listed in results.json (files)",
+            highlight=False,
+            soft_wrap=True,
+        )
     return sim
+
+
+def _what(written: list[Path]) -> str:
+    """The files a run wrote, in words: ``report.html and results.json``, or ``report.html,
+    results.json and 4 CSV tables (jobs-NAME.csv, hub-slots-NAME.csv; NAME: baseline, mpc)``."""
+    names = [p.name for p in written]
+    tables = [n for n in names if n.endswith(".csv")]
+    files = [n for n in names if n not in tables]
+    if not tables:
+        return " and ".join(filter(None, [", ".join(files[:-1]), files[-1]]))
+    runs = [n.removeprefix("jobs-").removesuffix(".csv") for n in tables if n.startswith("jobs-")]
+    kinds = ", ".join(f"{stem}-NAME.csv" for stem in TABLE_STEMS)
+    return f"{', '.join(files)} and {len(tables)} CSV tables ({kinds}; NAME: {', '.join(runs)})"

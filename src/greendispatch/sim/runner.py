@@ -302,6 +302,7 @@ def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) 
 
     written.append(write_report(out / "report.html", sim, doc))
     path = out / "results.json"
+    doc["files"] = [p.name for p in written] + [path.name]  # what this run wrote, in --out
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
     written.append(path)
     return written
