@@ -61,35 +61,80 @@ def test_json_flag_prints_results_and_same_seed_same_numbers(
     assert a["policies"] == b["policies"]
 
 
+TRACE = ["simulate", "--days", "1", "--trace", "x.csv", "--trace-format"]  # read after the checks
+
+
 @pytest.mark.parametrize(
-    ("extra", "fragment"),
+    ("args", "fragment"),
     [
-        (["--policy", "greenest"], "unknown policy 'greenest'"),
-        (["--forecast", "nosy:0.1"], "noisy:<sigma>"),
-        (["--carbon-weight", "2"], "--carbon-weight must be in [0, 1]"),
-        (["--trace", "x.csv", "--trace-format", "gaia"], "either --jobs N or --trace PATH"),
-        (["--days", "0"], "--days must be in 1..3660"),
-        (["--jobs", "99999999999999999999"], "--jobs must be between 1 and 10,000,000"),
-        (["--jobs", "0"], "--jobs must be between 1 and 10,000,000"),
-        (["--slack-h", "5"], "--slack-h applies to --trace jobs"),
-        (["--trace-format", "gaia"], "--trace-format applies to --trace PATH"),
-        (["--priority-tenants", "bank"], "--priority-tenants applies to --ledger DIR"),
-        (["--ledger-policy", "cost"], "--ledger-policy applies to --ledger DIR"),
-        (["--trace-offset-h", "5"], "--trace-offset-h applies to --trace PATH"),
-        (["--trace-pool", "general"], "--trace-pool applies to --trace PATH"),
-        (["--trace-any-device"], "--trace-any-device applies to --trace PATH"),
+        ([*SHORT, "--policy", "greenest"], "error: --policy: unknown policy 'greenest'"),
+        (
+            [*SHORT, "--forecast", "nosy:0.1"],
+            "error: --forecast: expected perfect, persistence or noisy:",
+        ),
+        ([*SHORT, "--carbon-weight", "2"], "error: --carbon-weight must be in [0, 1]"),
+        ([*SHORT, "--trace", "x.csv", "--trace-format", "gaia"], "either --jobs N or --trace PATH"),
+        ([*SHORT, "--days", "0"], "--days must be in 1..3660"),
+        ([*SHORT, "--jobs", "99999999999999999999"], "--jobs must be between 1 and 10,000,000"),
+        ([*SHORT, "--jobs", "0"], "--jobs must be between 1 and 10,000,000"),
+        ([*SHORT, "--slack-h", "5"], "--slack-h applies to --trace jobs"),
+        ([*SHORT, "--trace-format", "gaia"], "--trace-format applies to --trace PATH"),
+        ([*SHORT, "--priority-tenants", "bank"], "--priority-tenants applies to --ledger DIR"),
+        ([*SHORT, "--ledger-policy", "cost"], "--ledger-policy applies to --ledger DIR"),
+        ([*SHORT, "--trace-offset-h", "5"], "error: --trace-offset-h applies to --trace PATH"),
+        ([*SHORT, "--trace-pool", "general"], "error: --trace-pool applies to --trace PATH"),
+        ([*SHORT, "--trace-any-device"], "error: --trace-any-device applies to --trace PATH"),
+        ([*TRACE, "alibaba", "--trace-pool", "ai"], "--trace-pool applies to --trace-format gaia"),
+        (
+            [*TRACE, "gaia", "--trace-pool", "gpu"],
+            "--trace-pool: expected one of auto|general|ai|hpc",
+        ),
+        (
+            [*TRACE, "gaia", "--trace-any-device"],
+            "--trace-any-device applies to --trace-format alibaba",
+        ),
+        (
+            [*TRACE, "azure-llm", "--trace-offset-h", "3"],
+            "--trace-offset-h applies to alibaba and gaia",
+        ),
+        ([*TRACE, "gaia", "--trace-offset-h", "nan"], "--trace-offset-h: expected a finite number"),
     ],
 )
 def test_bad_flags_exit_2(
-    extra: list[str],
+    args: list[str],
     fragment: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    code, _, err = run_cli([*SHORT, *extra, "--out", str(tmp_path)], capsys, monkeypatch)
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "o")], capsys, monkeypatch)
     assert code == 2, err
     assert fragment in err and "Traceback" not in err
+    assert "<input>" not in err  # a flag check names the flag
+    assert not (tmp_path / "o").exists()
+
+
+def _plain(text: str) -> str:
+    """Help text with its box lines and wrapping removed."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["ledger", "show"], ["scenario", "show"], []])
+def test_help_shows_flags_as_flags(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run_cli([*command, "--help"], capsys, monkeypatch)
+    assert code == 0, err
+    assert "--help Show this message and exit." in _plain(out)
+    assert "<bool>" not in out  # a flag takes no value: "--json true" is an error
+    if command == ["simulate"]:
+        help_text = _plain(out)
+        for flag in ("--json", "--no-tables", "--grid-charge", "--trace-any-device"):
+            assert re.search(rf"{flag} [A-Za-z]", help_text), flag  # the help follows the flag
+        assert "--carbon-weight <float> How green-first and mpc weigh carbon against cost" in (
+            help_text
+        )
+        assert "Ignored by the other policies and by the oracle" in help_text
 
 
 @pytest.mark.parametrize("command", ["simulate", "signals", "demo"])
@@ -240,41 +285,6 @@ def test_trace_jobs_that_cannot_finish_in_the_horizon_are_dropped_not_missed(
     assert all(m["deadline_misses"] == 0 for m in doc["policies"].values())
 
 
-TRACE = ["simulate", "--days", "1", "--trace", "x.csv", "--trace-format"]  # read after the checks
-
-
-@pytest.mark.parametrize(
-    ("args", "fragment"),
-    [
-        ([*TRACE, "alibaba", "--trace-pool", "ai"], "--trace-pool applies to --trace-format gaia"),
-        (
-            [*TRACE, "gaia", "--trace-pool", "gpu"],
-            "--trace-pool: expected one of auto|general|ai|hpc",
-        ),
-        (
-            [*TRACE, "gaia", "--trace-any-device"],
-            "--trace-any-device applies to --trace-format alibaba",
-        ),
-        (
-            [*TRACE, "azure-llm", "--trace-offset-h", "3"],
-            "--trace-offset-h applies to alibaba and gaia",
-        ),
-        ([*TRACE, "gaia", "--trace-offset-h", "nan"], "--trace-offset-h: expected a finite number"),
-    ],
-)
-def test_trace_flags_that_do_not_apply_exit_2_before_any_work(
-    args: list[str],
-    fragment: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    code, _, err = run_cli([*args, "--out", str(tmp_path / "o")], capsys, monkeypatch)
-    assert code == 2, err
-    assert fragment in err and "Traceback" not in err
-    assert not (tmp_path / "o").exists()
-
-
 def test_trace_jobs_released_after_the_last_slot_are_dropped_not_left_unplaced(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -332,6 +342,14 @@ def test_trace_pool_puts_gaia_jobs_on_the_pool_asked_for(
         assert code == 0, err
         jobs = pd.read_csv(tmp_path / "o" / "jobs-baseline.csv")
         assert len(jobs) == 3 and set(jobs["pool"]) == {used} and jobs["hub"].notna().all()
+    # --utilisation scales generated jobs only: with a trace it is ignored, saying so.
+    code, _, err = run_cli(
+        [*args, "--utilisation", "0.3", "-p", "baseline", "-o", str(tmp_path / "u")],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert "note: --utilisation scales generated jobs, not a trace's: ignored" in err
 
 
 def test_gpu_types_no_pool_has_are_explained_in_flags_and_can_be_dropped(
@@ -374,7 +392,9 @@ def test_what_was_written_is_said_and_an_earlier_runs_tables_are_named_not_delet
     tables = ["jobs-baseline.csv", "hub-slots-baseline.csv", "jobs-cost.csv", "hub-slots-cost.csv"]
     assert doc["files"] == [*tables, "report.html", "results.json"]
 
-    code, text, err = run_cli([*args, "-p", "baseline", "--no-tables"], capsys, monkeypatch)
+    code, text, err = run_cli(
+        [*args, "-p", "baseline", "--no-tables", "--carbon-weight", "0.5"], capsys, monkeypatch
+    )
     assert code == 0, err
     assert f"wrote report.html and results.json to {out}/" in text
     assert (
@@ -382,6 +402,7 @@ def test_what_was_written_is_said_and_an_earlier_runs_tables_are_named_not_delet
         "jobs-baseline.csv, jobs-cost.csv from an earlier run, left in place" in err
     )
     assert "jobs-2023.csv" not in err and "notes.txt" not in err
+    assert "note: --carbon-weight applies only to green-first and mpc: ignored" in err
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert doc["files"] == ["report.html", "results.json"]
     assert sorted(p.name for p in out.iterdir()) == sorted(

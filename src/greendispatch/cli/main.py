@@ -10,12 +10,18 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from greendispatch.cli.common import DataDirOpt, _load_with_signals, err_console, out_console
+from greendispatch.cli.common import (
+    DataDirOpt,
+    PlainFlagsGroup,
+    _load_with_signals,
+    err_console,
+    out_console,
+)
 from greendispatch.cli.folders import check_overlap, folder_arg, out_folder, removed_if_failed
 from greendispatch.cli.ledger_cmd import ledger_app
 
@@ -29,11 +35,17 @@ from greendispatch.cli.scenario_cmd import (  # noqa: F401
     scenario_show,
     scenario_validate,
 )
-from greendispatch.errors import GreenDispatchError, InputError
+from greendispatch.errors import GreenDispatchError, InputError, Problem
 from greendispatch.paths import os_reason, resolved
 from greendispatch.scenario.loader import DEFAULT_SCENARIO, resolve_data_dir
 
+if TYPE_CHECKING:
+    from greendispatch.sim.runner import SimulationRequest
+
+NO_FILE = "<input>"  # where a Problem that names no file says it is (greendispatch.errors)
+
 app = typer.Typer(
+    cls=PlainFlagsGroup,  # flags show as flags in --help, not as "<bool>"
     help="greendispatch: dispatch compute work to where and when green power is, and prove it.",
     no_args_is_help=True,
     add_completion=False,
@@ -91,10 +103,20 @@ def simulate_cmd(
     out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
     as_json: Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")] = False,
     carbon_weight: Annotated[
-        float, typer.Option("--carbon-weight", help="green-first: 1 = carbon only, 0 = cost only.")
+        float,
+        typer.Option(
+            "--carbon-weight",
+            help="How green-first and mpc weigh carbon against cost: 1 = carbon only, 0 = cost "
+            "only. Ignored by the other policies and by the oracle (its bound is on carbon).",
+        ),
     ] = 1.0,
     utilisation: Annotated[
-        float, typer.Option("--utilisation", help="Target utilisation of generated jobs.")
+        float,
+        typer.Option(
+            "--utilisation",
+            help="Target utilisation that generated jobs are scaled to (ignored with --trace: "
+            "a trace's jobs are taken as they are).",
+        ),
     ] = 0.5,
     slack_h: Annotated[
         float | None, typer.Option("--slack-h", help="Slack of trace jobs (h).")
@@ -194,6 +216,7 @@ def simulate_cmd(
         raise InputError(f"--carbon-weight must be in [0, 1] (got {carbon_weight})")
     if not 0.0 < utilisation <= 1.0:
         raise InputError(f"--utilisation must be in (0, 1] (got {utilisation})")
+    _check_forecast(forecast)
     if trace_format is not None:
         trace_options(trace_format, offset_h=trace_offset_h or 0.0, pool=trace_pool,
                       any_device=trace_any_device)  # fmt: skip
@@ -225,6 +248,7 @@ def simulate_cmd(
         trace_pool=trace_pool,
         trace_any_device=trace_any_device,
     )
+    _note_ignored(req)
     if req.n_jobs is None and req.trace is None:
         req = dataclasses.replace(req, n_jobs=10_000)
     if ledger_policy is not None:
@@ -259,6 +283,35 @@ def simulate_cmd(
         highlight=False,
         markup=False,
     )
+
+
+def _check_forecast(spec: str) -> None:
+    """A bad --forecast is refused before any work, naming the flag."""
+    import numpy as np
+
+    from greendispatch.signals.forecast import make_forecaster
+
+    try:
+        make_forecaster(spec, np.zeros(1), seed=0, slots_per_day=24)
+    except InputError as exc:
+        raise InputError(
+            [Problem("--forecast", None, "", p.message) for p in exc.problems]
+        ) from None
+
+
+def _note_ignored(req: SimulationRequest) -> None:
+    """Say so when a flag given a value other than its default has no effect on this run."""
+    from greendispatch.dispatch.policies import policy_names
+    from greendispatch.sim.runner import SimulationRequest as Default
+
+    ignored = []
+    weighing = {"green-first", "mpc"} & set(policy_names(req.policies))
+    if req.carbon_weight != Default.carbon_weight and not weighing:
+        ignored.append("--carbon-weight applies only to green-first and mpc")
+    if req.trace is not None and req.utilisation != Default.utilisation:
+        ignored.append("--utilisation scales generated jobs, not a trace's")
+    for why in ignored:
+        err_console.print(f"[yellow]note[/yellow]: {why}: ignored", highlight=False)
 
 
 @app.command("demo")
@@ -297,7 +350,8 @@ def main() -> None:
     try:
         app()
     except GreenDispatchError as exc:
-        for line in str(exc).splitlines():
+        for line in str(exc).splitlines():  # a flag check names the flag, not "<input>"
+            line = line.removeprefix(f"{NO_FILE}: ")
             err_console.print(f"[red]error[/red]: {escape(line)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
