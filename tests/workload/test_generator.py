@@ -277,3 +277,16 @@ def test_scenario_without_regions():
     assert not np.any(j.kind == JOB_KINDS.index(JobKind.HPC))
     restricted = j.allowed_set != ANY
     assert all(len(j.allowed_sets[c]) == 1 for c in np.unique(j.allowed_set[restricted]))
+
+
+def test_a_missed_utilisation_target_says_which_cli_flag_helps(china: Scenario):
+    """Too few jobs over a week stay under the target at their caps: more --jobs or --days;
+    a pool given far more jobs than its target holds: fewer --jobs. No Python argument named."""
+    with pytest.warns(RuntimeWarning) as few:
+        generate_jobs(china, 200, np.random.default_rng(1), days=7)
+    text = " ".join(str(w.message) for w in few)
+    assert "give more --jobs or more --days" in text and "a job)" in text
+    assert "cap_share" not in text
+    with pytest.warns(RuntimeWarning) as many:
+        generate_jobs(china, 200_000, np.random.default_rng(1), days=1, utilisation=0.001)
+    assert "even the smallest jobs exceed it, so give fewer --jobs" in str(many[0].message)

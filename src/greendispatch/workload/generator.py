@@ -200,9 +200,16 @@ def generate_jobs(
         devices[m], duration[m] = _scale_pool(d0[m], t0[m], online[m], target, cap, max_dur, rng)
         got = float(devices[m] @ duration[m])
         if abs(got / target - 1) > 0.05:
+            if got < target:
+                advice = (
+                    f"the jobs are at their caps ({cap:,} devices and {max_dur:g} h a job), so "
+                    "give more --jobs or more --days"
+                )
+            else:
+                advice = "even the smallest jobs exceed it, so give fewer --jobs"
             warnings.warn(
                 f"{POOL_KINDS[p].value} pool: {int(m.sum())} jobs reach {got / target:.0%} of "
-                f"the utilisation target (use more or fewer jobs, or raise cap_share)",
+                f"the utilisation target; {advice}",
                 RuntimeWarning,
                 stacklevel=2,
             )
