@@ -221,7 +221,23 @@ def test_helpers() -> None:
     np.testing.assert_allclose(b.e_mwh, [100, 0])
     np.testing.assert_allclose(b.p_mw, [25, 0])
     np.testing.assert_allclose(b.eta, [0.9, math.sqrt(0.88)])
-    np.testing.assert_allclose(b.soc0_mwh, [50, 0])
+    np.testing.assert_allclose(b.soc0_mwh, [0, 0])  # batteries start empty
+
+
+def test_batteries_start_at_their_lowest_state_of_charge() -> None:
+    # Energy stored before the horizon has no accounted source: by default a battery starts at
+    # its floor (0, or min_soc_frac x e_mwh), so it can give only what the run charged into it.
+    b = BatteryParams(e_mwh=[10.0, 20.0], p_mw=[5.0, 5.0], rte=[0.81, 0.81], min_soc_frac=0.25)
+    np.testing.assert_allclose(b.soc0_mwh, [2.5, 5.0])
+    np.testing.assert_allclose(b.soc0_frac, b.min_soc_frac)
+    empty = BatteryParams(e_mwh=[10.0], p_mw=[5.0], rte=[0.81])
+    np.testing.assert_allclose(empty.soc0_mwh, [0.0])
+    # Slot 0: dirty grid, no surplus: nothing to give. Slot 1: 3 MWh of wind surplus charges
+    # (2.7 MWh stored). Slot 2: dirty again: 2.7 x 0.9 = 2.43 MWh back.
+    r = one_hub([2, 1, 3], [0, 4, 0], [900, 100, 900], empty, 500.0)
+    np.testing.assert_allclose(row(r.discharge_mwh), [0, 0, 2.43])
+    np.testing.assert_allclose(row(r.grid_mwh), [2, 0, 0.57])
+    np.testing.assert_allclose(row(r.soc_mwh), [0, 2.7, 0])
 
 
 # ---------------------------------------------------------------- input checks

@@ -315,7 +315,8 @@ def hand():
         allowed_set=0,
         allowed_sets=(("west",),),
     )
-    run = simulate(jobs, sig, net, make_policy("baseline"))
+    half = BatteryParams.from_assets(net.assets, soc0_frac=0.5)  # (batteries start empty)
+    run = simulate(jobs, sig, net, make_policy("baseline"), batteries=half)
     return loaded, run
 
 
@@ -437,7 +438,11 @@ def test_opening_green_in_storage_is_drawn_first(hand) -> None:
     # wind cancelled in hour 0; loss 406,250 Wh; 496,528 Wh stay stored.
     loaded, run0 = hand
     bat = BatteryParams(
-        np.array([2.0, 0.0]), np.array([1.0, 0.0]), np.array([0.64, 0.88]), soc0_green_frac=0.5
+        np.array([2.0, 0.0]),
+        np.array([1.0, 0.0]),
+        np.array([0.64, 0.88]),
+        0.5,
+        soc0_green_frac=0.5,
     )
     run = simulate(run0.jobs, run0.signals, run0.net, make_policy("baseline"), batteries=bat)
     acct = account(run, scenario_name="tiny", hubs=loaded.scenario.hubs)

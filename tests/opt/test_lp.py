@@ -100,6 +100,19 @@ def test_battery_moves_surplus_solar_to_the_evening() -> None:
     assert bound(js, e) == pytest.approx(0.19 * 0.5)
 
 
+def test_a_battery_starts_empty_in_the_lp() -> None:
+    # A battery as the scenario gives it (no start named) starts at its lowest state of charge:
+    # with no surplus to store it has nothing to give, so the bound is the grid's, 2 MWh x 500.
+    # (Starting half full, it would discharge 5 MWh of unaccounted energy at zero carbon.)
+    bat = BatteryParams(np.array([10.0]), np.array([1.0]), np.array([0.81]))
+    e = energy([[500, 500]], base=1.0, battery=bat)
+    assert bound(jobs([0], [2], [1], [0], 1), e) == pytest.approx(1.0)
+    np.testing.assert_allclose(battery_plan(e)["discharge"], 0.0, atol=1e-12)
+    floor = BatteryParams(np.array([10.0]), np.array([1.0]), np.array([0.81]), min_soc_frac=0.2)
+    e = energy([[500, 500]], base=1.0, battery=floor)  # 2 MWh at the floor can't be used
+    assert bound(jobs([0], [2], [1], [0], 1), e) == pytest.approx(1.0)
+
+
 def test_the_batteries_alone_store_what_contracted_green_frees() -> None:
     # mpc's fallback: the batteries on the booked load, no jobs. Base load 2 MW, contracted
     # 1 MWh per slot, 500 g/kWh; slot 0 has 2 MWh of wind (no surplus: it all serves load),

@@ -147,30 +147,32 @@ def test_impossible_deadline_is_a_miss_run_late() -> None:
 
 
 def test_wind_and_battery_serve_the_load_before_the_grid() -> None:
-    # Hub A: 2 MW of wind blowing only in hour 0; a 1 MWh / 1 MW battery at half charge with
-    # round-trip efficiency 0.81 (0.9 each way). One 1 MW job runs hours 0-2 at A.
+    # Hub A: 2 MW of wind blowing only in hour 0; a 1 MWh / 1 MW battery, empty at the start
+    # (batteries start at their lowest state of charge), with round-trip efficiency 0.81 (0.9
+    # each way). One 1 MW job runs hours 0-2 at A.
     assets = {"wind_mw": 2, "battery_mwh": 1, "battery_mw": 1, "battery_rte": 0.81}
     ci = [[100, 600, 100], [300, 300, 300]]
     _, sig, net = tiny(3, assets_a=assets, ci_g_per_kwh=ci, wind_pu=[[1, 0, 0], [0, 0, 0]])
     jobs = make_jobs(1, duration_h=3.0, deadline_h=3.0)
     run = simulate(jobs, sig, net, make_policy("baseline"))
     s = run.supply
-    # Hour 0: wind 2 MWh, load 1: 1 used; the surplus fills the battery, 0.5/0.9 = 0.5556 MWh
-    # in (to full), the rest 0.4444 MWh is curtailed.
+    # Hour 0: wind 2 MWh, load 1: 1 used; the 1 MWh surplus charges the battery at its power
+    # limit (1 MWh in, 0.9 MWh stored); nothing is curtailed.
     assert s.own_used_mwh[0, 0] == pytest.approx(1.0)
-    assert s.charge_mwh[0, 0] == pytest.approx(0.5 / 0.9)
-    assert s.curtailed_mwh[0, 0] == pytest.approx(1 - 0.5 / 0.9)
-    # Hour 1: 600 g/kWh is above A's median intensity (300): the battery gives 1 x 0.9 = 0.9 MWh,
-    # the grid 0.1 MWh. Hour 2: 100 g/kWh is below it: the battery holds, the grid gives 1 MWh.
-    assert s.discharge_mwh[0, 1] == pytest.approx(0.9)
-    assert s.grid_mwh[0, 1] == pytest.approx(0.1)
+    assert s.charge_mwh[0, 0] == pytest.approx(1.0)
+    assert s.soc_mwh[0, 0] == pytest.approx(0.9)
+    assert s.curtailed_mwh[0, 0] == pytest.approx(0.0)
+    # Hour 1: 600 g/kWh is above A's median intensity (300): the battery gives 0.9 x 0.9 =
+    # 0.81 MWh, the grid 0.19 MWh. Hour 2: 100 g/kWh is below it: the battery (empty) holds,
+    # the grid gives 1 MWh.
+    assert s.discharge_mwh[0, 1] == pytest.approx(0.81)
+    assert s.grid_mwh[0, 1] == pytest.approx(0.19)
     assert s.grid_mwh[0, 2] == pytest.approx(1.0)
     m = run_metrics(run)
-    assert m["carbon_t"] == pytest.approx((0.1 * 600 + 1.0 * 100) / 1000)
-    # Green: 1 MWh of wind, plus the green half of what the battery held (0.5 MWh stored at the
-    # start counts as grid, 0.5 MWh added from wind): 0.45 of the 0.9 MWh discharged.
-    assert m["green_share"] == pytest.approx((1.0 + 0.45) / 3.0)
-    assert m["curtailed_mwh"] == pytest.approx(1 - 0.5 / 0.9)
+    assert m["carbon_t"] == pytest.approx((0.19 * 600 + 1.0 * 100) / 1000)
+    # Green: 1 MWh of wind used, and all of the 0.81 MWh discharged (it was all wind).
+    assert m["green_share"] == pytest.approx((1.0 + 0.81) / 3.0)
+    assert m["curtailed_mwh"] == pytest.approx(0.0)
 
 
 def test_green_first_weighs_each_hub_by_the_jobs_power_there() -> None:

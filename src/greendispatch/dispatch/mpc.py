@@ -105,7 +105,7 @@ class MPC(PlanFollower):
         self.cap = np.maximum(net.cap.astype(np.float64), 1.0)  # for the room price
         self.charge = np.zeros((net.n_hubs, n_slots))
         self.discharge = np.zeros((net.n_hubs, n_slots))
-        self.soc = battery.soc0_mwh.copy()
+        self.soc = battery.soc0_mwh.copy()  # its lowest state of charge (empty) by default
         self.observed = observed
         self.soc_slot = 0  # the slot self.soc is the state of charge at the start of
         self.last = None  # (t, charge, discharge, soc) planned at the previous cycle

@@ -23,7 +23,8 @@ terminals: at most ``p_mw * dt_h`` taken in, or delivered, per slot. State of ch
 Green tracking: the stored energy is one pool with a green share. Surplus charge is green, grid
 charge is not, the initial energy is green in the share ``soc0_green_frac`` (0 by default: its
 origin is unknown, so it is never claimed). A discharge carries the pool's share at the start of
-its slot.
+its slot. Batteries start at their lowest state of charge (empty) unless told otherwise, so in a
+run there is no initial energy to discharge.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ class EnergyInputs:
     battery: BatteryParams
     dt_h: float
     contract_price: np.ndarray  # (H,) per MWh
-    soc0_mwh: np.ndarray | None = None  # (H,), default the battery's own
+    soc0_mwh: np.ndarray | None = None  # (H,), default the battery's own (its floor: empty)
     free_soc0: bool = False  # the first state of charge is the LP's to choose (a relaxation)
 
     @property
