@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from greendispatch.dispatch.policies import ORACLE, make_policy, policy_names
 from greendispatch.errors import InputError
@@ -278,6 +279,30 @@ def _currency(sim: Simulation) -> str:
     return sim.signals.meta[0].currency if sim.signals.meta else ""
 
 
+CSV_DECIMALS = 9  # 1e-9 MWh = 1 mWh, 1e-9 t = 1 mg: rows balance to their last digit
+
+
+def plain_decimals(values: np.ndarray, decimals: int = CSV_DECIMALS) -> np.ndarray:
+    """Floats as text in fixed-point notation (never scientific, at any size), rounded to
+    ``decimals`` places with trailing zeros dropped; NaN as an empty field."""
+    text = np.char.mod(f"%.{decimals}f", values)
+    text = np.char.rstrip(np.char.rstrip(text, "0"), ".")
+    text[text == "-0"] = "0"
+    text[np.isnan(values)] = ""
+    return text
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to the CSV file ``path`` (through a temporary file), its float columns
+    in :func:`plain_decimals`."""
+    frame = frame.copy()
+    for col in frame.columns[[dt.kind == "f" for dt in frame.dtypes]]:
+        frame[col] = plain_decimals(frame[col].to_numpy(dtype=np.float64))
+    tmp = path.with_suffix(".csv.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
 def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) -> list[Path]:
     """Write results.json, per-job and per-hub-slot CSV tables and report.html into req.out."""
     if req.out is None:
@@ -294,9 +319,7 @@ def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) 
         for name, run in sim.runs.items():
             for stem, frame in (("jobs", jobs_frame(run)), ("hub-slots", hub_slots_frame(run))):
                 path = out / f"{stem}-{name}.csv"
-                tmp = path.with_suffix(".csv.tmp")
-                frame.to_csv(tmp, index=False, float_format="%.6g")
-                tmp.replace(path)
+                write_table(frame, path)
                 written.append(path)
     from greendispatch.report.html import write_report  # report sits above sim: import late
 
