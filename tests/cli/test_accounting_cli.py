@@ -3,6 +3,7 @@ included), the files' precision, and what the terminal table shows."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -51,3 +52,34 @@ def test_csv_tables_balance_to_their_last_digit_and_have_no_exponents(charged: P
         placed = jobs.hub.notna()
         assert jobs.start_h[~placed].isna().all() and jobs.start_h[placed].notna().all()
         assert (jobs.green_mwh <= jobs.energy_mwh + 1e-9).all()
+
+
+def test_grid_charging_carbon_is_the_facilitys_and_every_tonne_is_attributed(
+    charged: Path,
+) -> None:
+    doc = json.loads((charged / "out" / "results.json").read_text(encoding="utf-8"))
+    m = doc["policies"]["baseline"]
+    assert m["grid_charge_mwh"] > 0 and m["grid_charge_carbon_t"] > 0
+    # Jobs get their pro rata share of the grid import serving load; the facility the rest of
+    # it (idle devices) and all grid charging: together, the run's carbon.
+    assert m["jobs_carbon_t"] + m["facility_carbon_t"] == pytest.approx(m["carbon_t"], rel=1e-12)
+    assert m["facility_carbon_t"] > m["grid_charge_carbon_t"]
+    # The hub-slot table shows the grid charging that its carbon counts.
+    slots = pd.read_csv(charged / "out" / "hub-slots-baseline.csv")
+    assert slots["grid_charge_mwh"].sum() == pytest.approx(m["grid_charge_mwh"], rel=1e-9)
+    ci = slots["ci_g_per_kwh"]
+    carbon = (slots["grid_mwh"] + slots["grid_charge_mwh"]) * ci * 1e-3
+    np.testing.assert_allclose(slots["carbon_t"], carbon, rtol=1e-8, atol=1e-9)
+    charging = slots["grid_charge_mwh"] > 0
+    assert (slots["carbon_t"][charging] > slots["grid_mwh"][charging] * ci[charging] * 1e-3).all()
+    assert slots["carbon_t"].sum() == pytest.approx(m["carbon_t"], rel=1e-9)
+    # The ledger: the tenants' location-based carbon is the jobs', the facility's the rest.
+    tenants = [
+        json.loads(p.read_text(encoding="utf-8"))["totals"]["location_based_t"]
+        for p in sorted((charged / "ledger" / "statements").glob("tenant-*.json"))
+    ]
+    facility = json.loads((charged / "st" / "tenant-facility.json").read_text(encoding="utf-8"))
+    assert sum(tenants) == pytest.approx(m["jobs_carbon_t"], rel=1e-9)
+    assert facility["totals"]["location_based_t"] == pytest.approx(m["facility_carbon_t"], rel=1e-9)
+    total = sum(tenants) + facility["totals"]["location_based_t"]
+    assert total == pytest.approx(m["carbon_t"], rel=1e-9)

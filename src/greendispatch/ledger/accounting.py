@@ -194,7 +194,9 @@ def account(
         energy, cancelled, claimed, consumed, capacity, axis, sites, as_of
     )
     claims = claims_frame(alloc, rows, lookup, bundles)
-    usage = hourly_usage(rows, alloc, s.grid_mwh, s.load_mwh, sig.ci_g_per_kwh, sph)
+    usage = hourly_usage(
+        rows, alloc, s.grid_mwh, s.load_mwh, sig.ci_g_per_kwh, sph, s.grid_charge_mwh
+    )
     beneficiaries = (*tenants, FACILITY)
     registry, months = None, ()
     if gec:

@@ -2,7 +2,8 @@
 
 Beneficiaries are the tenants whose jobs ran at the hub, by their facility energy (job energy =
 devices x kW per device x PUE x slot length, as :func:`greendispatch.sim.metrics.job_energy`),
-and ``facility``: the rest of the hub's load (idle devices). Within each slot every beneficiary
+and ``facility``: the rest of the hub's load (idle devices) and the grid energy its batteries
+charged (whose location-based carbon is the facility's). Within each slot every beneficiary
 gets the same mix of the green sources (own wind, own solar, battery green, contracted). By
 default each gets green pro rata to its energy, so the totals equal the simulator's attribution.
 With ``priority_tenants`` those tenants get green first, pro rata among them up to their energy,
@@ -213,23 +214,32 @@ def hourly_usage(
     load_mwh: np.ndarray,
     ci_g_per_kwh: np.ndarray,
     slots_per_hour: int,
+    grid_charge_mwh: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Per beneficiary row and hour with energy or claims: ``energy_mwh``; ``green_mwh`` (green
-    allocated before flooring: the weight for sharing claims among a tenant's jobs);
-    ``phys_grid_mwh`` (pro rata share of the grid import serving load); ``location_t``
-    (that x hourly intensity); ``ci_g_per_kwh`` (energy-weighted over the hour's slots); and the
-    Wh claimed per source (``wind_wh``, ...). Ordered by beneficiary, hour, hub."""
+    """Per beneficiary row and hour with energy, grid charging or claims: ``energy_mwh``;
+    ``green_mwh`` (green allocated before flooring: the weight for sharing claims among a
+    tenant's jobs); ``phys_grid_mwh`` (pro rata share of the grid import serving load);
+    ``grid_charge_mwh`` (grid energy charged into the hub's batteries, (H, T) ``grid_charge_mwh``:
+    the ``facility`` row's, which drew it; 0 for tenants); ``location_t`` ((phys grid + grid
+    charge) x hourly intensity, so that it sums to the run's ``carbon_t``); ``ci_g_per_kwh``
+    (energy-weighted over the hour's slots); and the Wh claimed per source (``wind_wh``, ...).
+    Ordered by beneficiary, hour, hub."""
     sph = slots_per_hour
     e = usage.energy_mwh
     grid_share = np.divide(grid_mwh, load_mwh, out=np.zeros_like(load_mwh), where=load_mwh > 0)
     ci = ci_g_per_kwh[usage.hub]
     phys = e * grid_share[usage.hub]
+    charged = np.zeros_like(phys)
+    if grid_charge_mwh is not None:
+        facility = usage.row_of[-1]  # the facility row of each hub
+        charged[facility] = grid_charge_mwh[usage.hub[facility]]
     energy_h = to_hours(e, sph)
+    charged_h = to_hours(charged, sph)
     green_h = to_hours(e * alloc.green_per_mwh[alloc.group, usage.hub], sph)
     ci_mean = to_hours(ci, sph) / sph
     ci_w = np.divide(to_hours(e * ci, sph), energy_h, out=ci_mean, where=energy_h > 0)
     claims = alloc.claims_wh
-    row, t = np.nonzero((energy_h > 0) | claims.any(axis=0))
+    row, t = np.nonzero((energy_h > 0) | (charged_h > 0) | claims.any(axis=0))
     frame = pd.DataFrame(
         {
             "beneficiary": usage.code[row].astype(np.int32),
@@ -239,7 +249,8 @@ def hourly_usage(
             "energy_mwh": energy_h[row, t],
             "green_mwh": green_h[row, t],
             "phys_grid_mwh": to_hours(phys, sph)[row, t],
-            "location_t": to_hours(phys * ci, sph)[row, t] * 1e-3,
+            "grid_charge_mwh": charged_h[row, t],
+            "location_t": to_hours((phys + charged) * ci, sph)[row, t] * 1e-3,
             "ci_g_per_kwh": ci_w[row, t],
             **{f"{name}_wh": claims[i, row, t] for i, name in enumerate(SOURCES)},
         }

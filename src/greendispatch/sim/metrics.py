@@ -4,6 +4,12 @@ Carbon is location-based (grid average intensity of the imported energy, direct/
 green energy is own wind/solar used, battery discharge of green charge, and contracted green
 supply, matched in the same slot (never coarser than an hour). Cost counts grid energy at the
 slot's price and contracted green at the hub's mean grid price (modelled).
+
+Attribution: the grid import serving a hub-slot's load is shared among the jobs running there
+and the hub's own load (idle devices) pro rata by energy; the grid energy charged into batteries
+(``--grid-charge``) is the facility's, which drew it from the grid, in the slot it was drawn.
+So ``carbon_t = jobs_carbon_t + facility_carbon_t``, and ``grid_charge_carbon_t`` is the part of
+``facility_carbon_t`` from grid charging.
 """
 
 from __future__ import annotations
@@ -69,9 +75,15 @@ def run_metrics(run: SimRun) -> dict[str, Any]:
             if run.net.cap[h, k] > 0
         }
     _, _, job_carbon_kg = job_energy(run)
+    carbon_t = float(hub_slot_carbon_t(run).sum())
+    jobs_carbon_t = float(job_carbon_kg.sum() / 1000.0)
     return {
-        "carbon_t": float(hub_slot_carbon_t(run).sum()),
-        "jobs_carbon_t": float(job_carbon_kg.sum() / 1000.0),
+        "carbon_t": carbon_t,
+        "jobs_carbon_t": jobs_carbon_t,
+        # The rest: the hubs' own load (idle devices) and grid charging, as the ledger's facility.
+        "facility_carbon_t": carbon_t - jobs_carbon_t,
+        "grid_charge_carbon_t": float((s.grid_charge_mwh * run.signals.ci_g_per_kwh).sum() * 1e-3),
+        "grid_charge_mwh": float(s.grid_charge_mwh.sum()),
         "energy_mwh": load,
         "it_energy_mwh": float(run.it_mw.sum() * dt),
         "cost": float(hub_slot_cost(run).sum()),
@@ -93,7 +105,8 @@ def run_metrics(run: SimRun) -> dict[str, Any]:
 
 def job_energy(run: SimRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per job: facility energy (MWh), green energy (MWh) and carbon (kg), pro rata by energy
-    within each hub-slot."""
+    within each hub-slot (carbon: of the grid import serving the load; grid charging is the
+    facility's)."""
     s, p, jobs, net = run.supply, run.placements, run.jobs, run.net
     dt = run.signals.grid.dt_h
     load = s.load_mwh
@@ -163,6 +176,7 @@ def hub_slots_frame(run: SimRun) -> pd.DataFrame:
         "battery_charge_mwh": s.charge_mwh,
         "contracted_used_mwh": s.contracted_used_mwh,
         "grid_mwh": s.grid_mwh,
+        "grid_charge_mwh": s.grid_charge_mwh,
         "curtailed_mwh": s.curtailed_mwh,
         "soc_mwh": s.soc_mwh,
         "ci_g_per_kwh": sig.ci_g_per_kwh,
