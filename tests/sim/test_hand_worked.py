@@ -13,8 +13,9 @@ from greendispatch.dispatch.policies import make_policy
 from greendispatch.scenario.loader import parse_scenario
 from greendispatch.signals.build import Signals, build_signals
 from greendispatch.sim.engine import simulate
-from greendispatch.sim.metrics import job_energy, run_metrics
-from greendispatch.sim.network import network_arrays
+from greendispatch.sim.metrics import job_energy, jobs_frame, run_metrics
+from greendispatch.sim.network import job_windows, network_arrays
+from greendispatch.sim.results import end_hours
 from tests.helpers import make_jobs, small_scenario
 
 
@@ -144,6 +145,46 @@ def test_impossible_deadline_is_a_miss_run_late() -> None:
     # Only 4 devices at the allowed hub: the fifth job waits 2 h and misses its deadline.
     assert run.placements.missed.tolist() == [False, False, False, False, True]
     assert run.placements.start[4] == 2
+
+
+def test_a_job_is_missed_only_if_its_work_ends_after_its_deadline() -> None:
+    # Work booked in whole slots ends part way into its last slot: at that slot's start plus
+    # the part of the work in it. Job 0 (0.2 h, due at 0.2 h) ends at 0.2 h; job 1 (1.5 h, due
+    # at 1.5 h) at 1.5 h: both in time. Job 2 (0.3 h, submitted at 0.5 h, due at 0.8 h) can
+    # start only at the next slot boundary (1 h): it ends at 1.3 h, 0.5 h late; job 3 (1 h,
+    # submitted at 0.25 h, due at 1.5 h) at 2 h, 0.5 h late. (Judged at the last slot's end,
+    # jobs 0 and 1 were missed too.)
+    _, sig, net = tiny(4)
+    jobs = make_jobs(
+        4,
+        duration_h=[0.2, 1.5, 0.3, 1.0],
+        submit_h=[0.0, 0.0, 0.5, 0.25],
+        deadline_h=[0.2, 1.5, 0.8, 1.5],
+    )
+    run = simulate(jobs, sig, net, make_policy("baseline"))
+    p = run.placements
+    assert p.start.tolist() == [0, 0, 1, 1] and p.n_slots.tolist() == [1, 2, 1, 1]
+    np.testing.assert_allclose(end_hours(jobs, p, 1.0), [0.2, 1.5, 1.3, 2.0])
+    assert p.missed.tolist() == [False, False, True, True]
+    assert run_metrics(run)["deadline_misses"] == 2
+    table = jobs_frame(run)
+    np.testing.assert_allclose(table["end_h"], [0.2, 1.5, 1.3, 2.0])
+    np.testing.assert_allclose(table["late_h"], [0.0, 0.0, 0.5, 0.5])
+    # Energy is still booked by whole slots: job 0 draws its 1 MW for the whole hour.
+    assert table["energy_mwh"][0] == pytest.approx(1.0)
+
+
+def test_a_short_job_may_use_the_slot_its_deadline_falls_in() -> None:
+    # A 0.5 h job due at 1.5 h may run in slot 1 (1.0-1.5 h), which is cleaner (100 against
+    # 500 g/kWh): green-first takes it and meets the deadline. (With windows ending at the last
+    # slot boundary before the deadline, only slot 0 was allowed.)
+    _, sig, net = tiny(4, ci_g_per_kwh=[[500, 100, 500, 500], [500, 100, 500, 500]])
+    jobs = make_jobs(1, duration_h=0.5, deadline_h=1.5)
+    run = simulate(jobs, sig, net, make_policy("green-first"))
+    assert run.placements.start[0] == 1 and not run.placements.missed[0]
+    assert run_metrics(run)["carbon_t"] == pytest.approx(0.1)
+    # The oracle's windows are the engine's: its LP may use slot 1 too.
+    assert job_windows(jobs, 4, 1.0)[2].tolist() == [2]
 
 
 def test_wind_and_battery_serve_the_load_before_the_grid() -> None:

@@ -13,6 +13,7 @@ from greendispatch.scenario.loader import parse_scenario
 from greendispatch.signals.build import build_signals
 from greendispatch.sim.engine import SimRun, simulate
 from greendispatch.sim.network import network_arrays
+from greendispatch.sim.results import end_hours
 from tests.helpers import make_jobs, small_scenario
 
 
@@ -87,6 +88,7 @@ def check_run(run: SimRun) -> None:
     assert np.all(run.busy >= 0)
     assert np.all(run.busy <= net.cap[:, :, None])
     rebuilt = np.zeros_like(run.busy)
+    ends = end_hours(jobs, p, dt)
     for j in range(len(jobs)):
         if p.hub[j] < 0:
             assert p.missed[j]
@@ -99,11 +101,18 @@ def check_run(run: SimRun) -> None:
         # ... exactly: plus one slot per checkpoint_h of resume overhead for each extra piece.
         extra = int(np.ceil((p.segments[j] - 1) * jobs.checkpoint_h[j] / dt - 1e-9))
         assert p.n_slots[j] == need + extra
-        # ... inside its window, or reported as missed.
+        # ... after its release, and missed exactly when its work ends after its deadline: a
+        # contiguous job ends its duration after its start, part way into its last slot.
         release = np.ceil(jobs.submit_h[j] / dt - 1e-9)
         assert slots.min() >= release and slots.max() < n_t
-        inside = slots.max() + 1 <= np.floor(jobs.deadline_h[j] / dt + 1e-9)
-        assert inside or p.missed[j]
+        if p.segments[j] == 1:
+            assert ends[j] == pytest.approx(p.start[j] * dt + jobs.duration_h[j], abs=1e-9)
+        # The work (resume overheads included) fills its slots in order up to its end.
+        work_h = jobs.duration_h[j] + (p.segments[j] - 1) * jobs.checkpoint_h[j]
+        last = int(np.ceil(ends[j] / dt - 1e-9)) - 1
+        assert last in slots and last <= slots.max()
+        assert np.sum(slots < last) * dt + ends[j] - last * dt == pytest.approx(work_h, abs=1e-9)
+        assert p.missed[j] == (ends[j] > jobs.deadline_h[j] + 1e-9)
     assert np.array_equal(rebuilt, run.busy)
     # Energy balance per hub-slot: supply = load within 1e-9 relative.
     run.supply.check_balance(rtol=1e-9)

@@ -4,7 +4,9 @@ Each slot ``t`` is one scheduling cycle: the jobs released in it are taken in su
 policy scores their candidates on the forecasts issued at ``t``; the engine admits the best
 candidate with free capacity for every slot it needs and books it (so capacity is reserved for
 future starts). A job that cannot finish inside its window starts as early as it can after that
-and is counted as a deadline miss (or stays unplaced if nothing fits before the horizon ends).
+(or stays unplaced if nothing fits before the horizon ends). A job is missed when its work
+really ends after its deadline -- part way into its last slot, not at that slot's end -- or it
+was never placed.
 When all slots are done the booked device load gives IT and facility load per hub-slot, and the
 energy module serves it (own wind/solar, battery, contracted green, grid). How one job is placed
 is in :mod:`~greendispatch.sim.placement`; what a run records, in :mod:`~greendispatch.sim.results`.
@@ -39,7 +41,13 @@ from greendispatch.sim.placement import (  # noqa: F401 (all stay importable fro
     _trim,
 )
 from greendispatch.sim.replay import _Replay
-from greendispatch.sim.results import Placements, SimRun, SupplyInputs, supply_inputs
+from greendispatch.sim.results import (
+    Placements,
+    SimRun,
+    SupplyInputs,
+    end_hours,
+    supply_inputs,
+)
 from greendispatch.workload.jobs import JobTable
 
 Progress = Callable[[int, int], None]
@@ -335,8 +343,7 @@ def simulate(
                 waits = bool(es.any())
             else:
                 es, waits = zeros_h, False
-            if not usable:
-                missed[j] = True
+            if not usable:  # unplaced (and so missed)
                 continue
             L = dj - d - t + 1
             jv = JobView(
@@ -384,8 +391,7 @@ def simulate(
                 placed = _place_contiguous(
                     jv, jsv, policy, free, k, nd, hub, start, n_slots, segments, book
                 )
-            if not placed:
-                missed[j] = True
+            if not placed:  # as early as it can: missed unless it still ends in time
                 _place_late(jv, sv, free, k, nd, n_t, dt, hub, start, n_slots, segments, book)
             if has_regions and 0 <= hub[j] != home:  # placed away from home: data moved
                 moved[j] = data_l[j]
@@ -410,6 +416,10 @@ def simulate(
         schedule=policy.battery_schedule() if hasattr(policy, "battery_schedule") else None,
     )
     placements = Placements(hub, start, n_slots, segments, missed, lat_viol, moved, split)
+    # Missed: ended after the deadline (judged on the work's real end, not its last slot's end)
+    # or never placed.
+    ended = end_hours(jobs, placements, dt)
+    np.copyto(missed, (hub < 0) | (ended > jobs.deadline_h + _EPS))
     return SimRun(
         policy.name, jobs, net, signals, placements, busy, it_mw, supply, time.perf_counter() - t0
     )

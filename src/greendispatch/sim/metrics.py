@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from greendispatch.sim.engine import SimRun
+from greendispatch.sim.results import end_hours
 from greendispatch.workload.jobs import JOB_KINDS, POOL_KINDS
 
 METRIC_KEYS = (
@@ -138,6 +139,7 @@ def jobs_frame(run: SimRun) -> pd.DataFrame:
     placed = p.hub >= 0
     hub_ids = np.array([*run.net.hub_ids, ""], dtype=object)
     start_h = np.where(placed, p.start * dt, np.nan)
+    end_h = end_hours(jobs, p, dt)
     return pd.DataFrame(
         {
             "job_id": jobs.job_id,
@@ -152,6 +154,8 @@ def jobs_frame(run: SimRun) -> pd.DataFrame:
             "slots": p.n_slots,
             "segments": p.segments,
             "wait_h": np.where(placed, np.maximum(start_h - jobs.submit_h, 0.0), np.nan),
+            "end_h": end_h,
+            "late_h": np.maximum(end_h - jobs.deadline_h, 0.0),
             "missed": p.missed,
             "latency_violation": p.latency_violation,
             "data_moved_gb": p.data_moved_gb,

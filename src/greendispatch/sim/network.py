@@ -144,10 +144,19 @@ def job_windows(
     jobs: JobTable, n_slots: int, dt_h: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per job, in slots: release (first slot boundary at or after submit), slots of work at
-    full devices (at least 1) and deadline (exclusive end, at most ``n_slots``)."""
+    full devices (at least 1) and deadline (exclusive end, at most ``n_slots``).
+
+    A job's work ends in its last slot, ``duration_h - (d - 1) x dt_h`` after that slot starts
+    (:func:`~greendispatch.sim.results.end_hours`), not at the slot's end: the deadline slot is
+    one past the last slot in which the work can start that part and still end by
+    ``deadline_h``. (A job of whole slots must end by the last slot boundary at or before its
+    deadline; a 0.2 h job due 0.2 h after its release may run in the slot it is released in.)
+    """
     release = np.clip(np.ceil(jobs.submit_h / dt_h - _EPS), 0, None).astype(np.int64)
     d = np.maximum(1, np.ceil(jobs.duration_h / dt_h - _EPS)).astype(np.int64)
-    end = np.minimum(np.floor(jobs.deadline_h / dt_h + _EPS), n_slots).astype(np.int64)
+    last_part_h = np.maximum(jobs.duration_h - (d - 1) * dt_h, 0.0)
+    last = np.floor((jobs.deadline_h - last_part_h) / dt_h + _EPS)  # latest start of the last slot
+    end = np.clip(last + 1, 0, n_slots).astype(np.int64)
     return release, d, end
 
 

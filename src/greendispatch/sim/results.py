@@ -19,13 +19,16 @@ from greendispatch.signals.build import Signals
 from greendispatch.sim.network import NetworkArrays
 from greendispatch.workload.jobs import JobTable
 
+_EPS = 1e-9
+
 
 @dataclass(frozen=True)
 class Placements:
     """Per job (in the table's order): hub (-1 unplaced), first slot, slots run, and flags.
 
     Split (interruptible) jobs list their slots in ``split_slots``; ``segments`` counts the
-    pieces a job ran in (1 for contiguous).
+    pieces a job ran in (1 for contiguous). ``missed``: the job did not end by its deadline --
+    its work ended later (:func:`end_hours`), or it was never placed.
     """
 
     hub: np.ndarray
@@ -59,6 +62,25 @@ class SimRun:
     it_mw: np.ndarray  # (H, T)
     supply: SupplyResult
     runtime_s: float
+
+
+def end_hours(jobs: JobTable, p: Placements, dt_h: float) -> np.ndarray:
+    """When each job's work really ends, hours from the start (NaN if unplaced).
+
+    The work (``duration_h`` plus ``checkpoint_h`` per resume) fills the job's booked slots in
+    order, each whole but the last it reaches: it ends at the start of that slot plus the part
+    of the work that falls in it (a 0.3 h job started at slot 5 of 1 h ends at 5.3 h). Energy is
+    still booked by whole slots.
+    """
+    placed = p.hub >= 0
+    work_h = jobs.duration_h + np.maximum(p.segments - 1, 0) * jobs.checkpoint_h
+    # Slots the work reaches (at most those booked) and the part of it in the last of them.
+    k = np.clip(np.ceil(work_h / dt_h - _EPS), 1, np.maximum(p.n_slots, 1)).astype(np.int64)
+    part_h = np.clip(work_h - (k - 1) * dt_h, 0.0, dt_h)
+    last = (p.start + k - 1).astype(np.float64)
+    for j, slots in p.split_slots.items():
+        last[j] = slots[k[j] - 1]
+    return np.where(placed, last * dt_h + part_h, np.nan)
 
 
 class SupplyInputs(NamedTuple):
