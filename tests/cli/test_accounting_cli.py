@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from greendispatch.sim.runner import plain_decimals
-from tests.helpers import run_cli_ok
+from tests.helpers import run_cli, run_cli_ok, small_scenario, write_yaml
 
 RUN = ["simulate", "--days", "2", "--jobs", "300", "-p", "baseline,green-first", "--grid-charge"]
 
@@ -83,3 +83,28 @@ def test_grid_charging_carbon_is_the_facilitys_and_every_tonne_is_attributed(
     assert facility["totals"]["location_based_t"] == pytest.approx(m["facility_carbon_t"], rel=1e-9)
     total = sum(tenants) + facility["totals"]["location_based_t"]
     assert total == pytest.approx(m["carbon_t"], rel=1e-9)
+
+
+def test_the_table_shows_unplaced_jobs_which_count_as_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two hubs; the second trace job needs 200 devices, and the largest pool has 100: it never
+    # runs. The table shows it beside the misses, and says what it leaves out.
+    scenario = write_yaml(tmp_path / "two.yaml", small_scenario())
+    trace = tmp_path / "t.csv"
+    trace.write_text("arrival_time,length,cpus\n0.0,2.0,1\n1.0,2.0,200\n", encoding="utf-8")
+    args = ["simulate", "-s", str(scenario), "--trace", str(trace), "--trace-format", "gaia",
+            "-p", "baseline,green-first", "--no-tables", "--out", str(tmp_path / "o")]  # fmt: skip
+    code, out, err = run_cli(args, capsys, monkeypatch)
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if "policy" in line)
+    cells = [c.strip() for c in header.strip("┃│ ").split("┃")]
+    col = cells.index("unplaced")
+    assert cells[col - 1] == "missed"
+    for name in ("baseline", "green-first"):
+        row = next(line for line in out.splitlines() if line.startswith(f"│ {name} "))
+        values = [c.strip() for c in row.strip("│ ").split("│")]
+        assert values[col] == "1" and values[col - 1] == "1"
+    assert "unplaced: jobs never run (baseline 1, green-first 1); they count as missed" in out
+    doc = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert all(m["unplaced"] == 1 == m["deadline_misses"] for m in doc["policies"].values())

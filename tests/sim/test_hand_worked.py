@@ -147,6 +147,14 @@ def test_impossible_deadline_is_a_miss_run_late() -> None:
     assert run.placements.start[4] == 2
 
 
+def four_jobs(policy: str, **cols: Any) -> tuple[Any, Any]:
+    """Four jobs of one 1 MW device each on :func:`tiny` (4 devices per hub, 4 hours of given
+    signals), and the run of ``policy``."""
+    _, sig, net = tiny(4)
+    jobs = make_jobs(4, **cols)
+    return jobs, simulate(jobs, sig, net, make_policy(policy))
+
+
 def test_a_job_is_missed_only_if_its_work_ends_after_its_deadline() -> None:
     # Work booked in whole slots ends part way into its last slot: at that slot's start plus
     # the part of the work in it. Job 0 (0.2 h, due at 0.2 h) ends at 0.2 h; job 1 (1.5 h, due
@@ -154,14 +162,12 @@ def test_a_job_is_missed_only_if_its_work_ends_after_its_deadline() -> None:
     # start only at the next slot boundary (1 h): it ends at 1.3 h, 0.5 h late; job 3 (1 h,
     # submitted at 0.25 h, due at 1.5 h) at 2 h, 0.5 h late. (Judged at the last slot's end,
     # jobs 0 and 1 were missed too.)
-    _, sig, net = tiny(4)
-    jobs = make_jobs(
-        4,
+    jobs, run = four_jobs(
+        "baseline",
         duration_h=[0.2, 1.5, 0.3, 1.0],
         submit_h=[0.0, 0.0, 0.5, 0.25],
         deadline_h=[0.2, 1.5, 0.8, 1.5],
     )
-    run = simulate(jobs, sig, net, make_policy("baseline"))
     p = run.placements
     assert p.start.tolist() == [0, 0, 1, 1] and p.n_slots.tolist() == [1, 2, 1, 1]
     np.testing.assert_allclose(end_hours(jobs, p, 1.0), [0.2, 1.5, 1.3, 2.0])
@@ -172,6 +178,26 @@ def test_a_job_is_missed_only_if_its_work_ends_after_its_deadline() -> None:
     np.testing.assert_allclose(table["late_h"], [0.0, 0.0, 0.5, 0.5])
     # Energy is still booked by whole slots: job 0 draws its 1 MW for the whole hour.
     assert table["energy_mwh"][0] == pytest.approx(1.0)
+
+
+def test_unplaced_jobs_count_as_missed() -> None:
+    # Four 1-device slots per hub over one day (24 slots). Job 0 runs. Job 1 needs 5 devices: no
+    # pool is big enough. Job 2 arrives at 23.5 h: released at slot 24, past the last slot.
+    # Job 3 needs 3 h from 22 h: nothing fits before the horizon ends. None of the three ever
+    # runs, so none meets its deadline: all are missed (job 2 was not: it was never scheduled).
+    cols = {
+        "devices": [1, 5, 1, 1],
+        "duration_h": [1.0, 1.0, 0.25, 3.0],
+        "submit_h": [0.0, 0.0, 23.5, 22.0],
+        "deadline_h": [24.0, 24.0, 24.0, 30.0],
+    }
+    for policy in ("baseline", "green-first"):
+        _, run = four_jobs(policy, **cols)
+        assert run.placements.hub.tolist()[1:] == [-1, -1, -1]
+        assert run.placements.missed.tolist() == [False, True, True, True]
+        m = run_metrics(run)
+        assert (m["unplaced"], m["deadline_misses"]) == (3, 3)
+        assert np.isnan(jobs_frame(run)["end_h"][1:]).all()
 
 
 def test_a_short_job_may_use_the_slot_its_deadline_falls_in() -> None:

@@ -112,6 +112,7 @@ _COLUMNS = [
     ("wait mean h", "wait_mean_h", ".2f"),
     ("wait p95 h", "wait_p95_h", ".2f"),
     ("missed", "deadline_misses", ",d"),
+    ("unplaced", "unplaced", ",d"),
     ("latency viol.", "latency_violations", ",d"),
     ("data TB", "data_moved_tb", ",.1f"),
     ("run s", "runtime_s", ".2f"),
@@ -143,6 +144,14 @@ def print_results(console: Console, doc: dict[str, Any]) -> None:
             cells[1] += f" ({m['carbon_t'] / base['carbon_t'] - 1:+.1%})"
         t.add_row(*cells)
     console.print(t)
+    dropped = {name: m["unplaced"] for name, m in doc["policies"].items() if m.get("unplaced")}
+    if dropped:
+        console.print(
+            "unplaced: jobs never run ("
+            + ", ".join(f"{name} {n:,}" for name, n in dropped.items())
+            + "); they count as missed, and their energy and carbon are in no total",
+            highlight=False,
+        )
     if oracle is not None:
         console.print(
             f"oracle: LP lower bound {oracle['bound_t']:,.1f} t CO2 "

@@ -33,6 +33,7 @@ METRIC_KEYS = (
     "wait_mean_h",
     "wait_p95_h",
     "deadline_misses",
+    "unplaced",
     "latency_violations",
     "data_moved_tb",
     "runtime_s",
