@@ -24,6 +24,16 @@ def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "ledger"
 
 
+def _tampered(ledger: Path, root: Path) -> Path:
+    """A copy of ``ledger`` with one claim's Wh changed in entry 40 (line 41)."""
+    bad = root / "bad"
+    shutil.copytree(ledger, bad)
+    lines = (bad / LEDGER_FILE).read_bytes().splitlines(keepends=True)
+    lines[40] = lines[40].replace(b'"wh":', b'"wh":9', 1)
+    (bad / LEDGER_FILE).write_bytes(b"".join(lines))
+    return bad
+
+
 def test_written_ledger_verifies_and_shows(
     ledger_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -34,6 +44,36 @@ def test_written_ledger_verifies_and_shows(
     doc = json.loads(out)
     assert doc["policy"] == "green-first" and doc["entries"]["hour"] == 10 * 72
     assert len(doc["hubs"]) == 10
+
+
+def test_show_splits_issued_certificates_and_says_it_does_not_verify(
+    ledger_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, _ = run_cli(["ledger", "show", str(ledger_dir), "--json"], capsys, monkeypatch)
+    doc = json.loads(out)
+    by_tech = doc["issued_by_technology_mwh"]
+    # Storage re-issues green already certified as generation: the total counts it twice.
+    assert doc["issued_from_storage_mwh"] == by_tech["storage"] > 0
+    assert doc["issued_generation_mwh"] == pytest.approx(
+        by_tech["wind"] + by_tech["solar"] + by_tech["contracted-green"]
+    )
+    assert doc["issued_mwh"] == pytest.approx(
+        doc["issued_generation_mwh"] + doc["issued_from_storage_mwh"]
+    )
+    assert doc["cancelled_into_storage_mwh"] >= doc["issued_from_storage_mwh"]
+    assert doc["verified"] is False and doc["verify_with"].startswith("greendispatch ledger verify")
+    code, out, _ = run_cli(["ledger", "show", str(ledger_dir)], capsys, monkeypatch)
+    assert f"generation: {doc['issued_generation_mwh']:,.3f} MWh" in out
+    assert f"re-issued from storage: {doc['issued_from_storage_mwh']:,.3f} MWh" in out
+    # A tampered ledger: show still summarises it, but says it did not check, and how to.
+    bad = _tampered(ledger_dir, tmp_path)
+    code, out, _ = run_cli(["ledger", "show", str(bad)], capsys, monkeypatch)
+    assert code == 0
+    assert "not verified" in " ".join(out.split())
+    assert f"greendispatch ledger verify {bad}" in out.replace("\n", "")
 
 
 def test_tenant_statement_totals_equal_the_simulator(
@@ -99,11 +139,7 @@ def test_tampered_ledger_fails_verify_and_statements(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    bad = tmp_path / "bad"
-    shutil.copytree(ledger_dir, bad)
-    lines = (bad / LEDGER_FILE).read_bytes().splitlines(keepends=True)
-    lines[40] = lines[40].replace(b'"wh":', b'"wh":9', 1)
-    (bad / LEDGER_FILE).write_bytes(b"".join(lines))
+    bad = _tampered(ledger_dir, tmp_path)
     code, _, err = run_cli(["ledger", "verify", str(bad)], capsys, monkeypatch)
     assert code == 1 and "entry 40" in err
     code, _, err = run_cli(

@@ -71,36 +71,60 @@ def show_cmd(
     folder: DirArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Summarise a ledger: entries by type, period, hubs, beneficiaries and certificate totals."""
-    from greendispatch.ledger.reader import summarise
+    """Summarise a ledger: entries by type, period, hubs, beneficiaries and certificate totals.
+    It reads the entries as they are and does not verify them: `ledger verify` does."""
+    from greendispatch.ledger.reader import STORAGE, summarise
 
     led = summarise(_require_ledger_file(folder))
     kinds, genesis, first, last = led.kinds, led.genesis, led.first, led.last
-    issued_wh, claimed, hubs = led.issued_wh, led.claimed_wh, led.hubs
+    claimed, hubs = led.claimed_wh, led.hubs
+    verify = f"greendispatch ledger verify {folder}"
     doc = {
         "entries": dict(kinds),
         "scenario": genesis.get("scenario") if genesis else None,
         "policy": genesis.get("policy") if genesis else None,
         "period": [first, last],
         "hubs": sorted(hubs),
-        "issued_mwh": issued_wh / 1e6,
+        "issued_mwh": led.issued_wh / 1e6,
+        "issued_generation_mwh": led.generation_wh / 1e6,
+        "issued_from_storage_mwh": led.from_storage_wh / 1e6,
+        "issued_by_technology_mwh": {
+            k: v / 1e6 for k, v in sorted(led.issued_by_technology_wh.items())
+        },
+        "cancelled_into_storage_mwh": led.into_storage_wh / 1e6,
         "claimed_mwh": {k: v / 1e6 for k, v in sorted(claimed.items())},
+        "verified": False,
+        "verify_with": verify,
     }
     if as_json:
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    out_console.print(
+
+    def say(text: str) -> None:
+        out_console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    say(
         f"ledger {folder}: scenario {doc['scenario']}, policy {doc['policy']}, "
-        f"{sum(kinds.values()):,} entries ({', '.join(f'{k} {v:,}' for k, v in kinds.items())})",
-        highlight=False,
-        markup=False,
+        f"{sum(kinds.values()):,} entries ({', '.join(f'{k} {v:,}' for k, v in kinds.items())})"
     )
-    out_console.print(
-        f"period {first} — {last}; hubs: {', '.join(doc['hubs'])}", highlight=False, markup=False
+    say(f"period {first} — {last}; hubs: {', '.join(doc['hubs'])}")
+    by_tech = led.issued_by_technology_wh
+    made = ", ".join(f"{k} {v / 1e6:,.3f}" for k, v in sorted(by_tech.items()) if k != STORAGE)
+    say(f"green certificates issued: {led.issued_wh / 1e6:,.3f} MWh, of which")
+    say(
+        f"  generation: {led.generation_wh / 1e6:,.3f} MWh ({made or 'none'}); "
+        f"{led.into_storage_wh / 1e6:,.3f} MWh of it cancelled into storage"
     )
-    out_console.print(f"green certificates issued: {issued_wh / 1e6:,.3f} MWh", highlight=False)
+    say(
+        f"  re-issued from storage: {led.from_storage_wh / 1e6:,.3f} MWh (battery output of "
+        "stored green, already certified as generation: the total counts it twice)"
+    )
     for who, wh in sorted(claimed.items(), key=lambda kv: -kv[1]):
-        out_console.print(f"  claimed by {who}: {wh / 1e6:,.3f} MWh", highlight=False, markup=False)
+        say(f"claimed by {who}: {wh / 1e6:,.3f} MWh")
+    say(
+        "not verified: show reads the entries as they are, without checking the hash chain or "
+        f"the signed head; run `{verify}` to verify the ledger"
+    )
 
 
 def _read_statement(path: Path) -> dict[str, Any]:

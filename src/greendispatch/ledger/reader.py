@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from greendispatch.errors import InputError, Problem
+from greendispatch.ledger.certificates import BATTERY, TECHNOLOGY
 from greendispatch.ledger.chain import iter_entries
 from greendispatch.paths import os_reason
 
+STORAGE = TECHNOLOGY[BATTERY]  # the battery's certificates: re-issued stored green
 MAX_WH = 10**18  # an exawatt-hour: far beyond any hub's year, well within a float
 
 
@@ -79,7 +81,19 @@ class LedgerSummary:
     last: str | None = None
     hubs: set[str] = field(default_factory=set)
     issued_wh: int = 0
+    issued_by_technology_wh: Counter[str] = field(default_factory=Counter)
+    into_storage_wh: int = 0
     claimed_wh: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def from_storage_wh(self) -> int:
+        """Wh the batteries re-issued: energy certified before, cancelled into storage."""
+        return self.issued_by_technology_wh[STORAGE]
+
+    @property
+    def generation_wh(self) -> int:
+        """Wh issued for energy produced (wind, solar, contracted supply): counted once."""
+        return self.issued_wh - self.from_storage_wh
 
 
 def summarise(path: Path) -> LedgerSummary:
@@ -117,7 +131,15 @@ def _add(out: LedgerSummary, body: dict[str, Any]) -> None:
         out.last = _text(body, "hour_end", "body")
         for i, c in enumerate(_objects(body, "certificates", "body")):
             if "energy_wh" in c:
-                out.issued_wh += _whole(c, "energy_wh", f"body.certificates[{i}]")
+                where = f"body.certificates[{i}]"
+                wh = _whole(c, "energy_wh", where)
+                out.issued_wh += wh
+                out.issued_by_technology_wh[_text(c, "technology", where)] += wh
+        storage = body.get("storage", {})
+        if not isinstance(storage, dict):
+            raise _BadField("body.storage", "an object")
+        for i, c in enumerate(_objects(storage, "cancelled", "body.storage")):
+            out.into_storage_wh += _whole(c, "wh", f"body.storage.cancelled[{i}]")
         for i, c in enumerate(_objects(body, "claims", "body")):
             where = f"body.claims[{i}]"
             out.claimed_wh[_text(c, "beneficiary", where)] += _whole(c, "wh", where)
