@@ -19,13 +19,13 @@ from greendispatch.dispatch.policies import make_policy
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.errors import InputError
 from greendispatch.ledger.accounting import Accounting, account
-from greendispatch.ledger.certificates import BATTERY, SOURCES, to_hours
+from greendispatch.ledger.certificates import BATTERY, CONTRACTED, SOURCES, HourAxis, to_hours
 from greendispatch.ledger.gec import (
     GecRegistry,
     check_gec_id,
-    largest_remainder,
     make_gec_id,
     parse_gec_id,
+    settle_months,
 )
 from greendispatch.ledger.matching import FACILITY
 from greendispatch.ledger.statements import job_statement, tenant_statement
@@ -103,6 +103,19 @@ def check_accounting(acct: Accounting, run: SimRun, *, simulator_attribution: bo
                 assert key not in seen
                 seen.add(key)
         assert len(seen) == acct.gec.n_cancelled <= acct.gec.n_issued
+        # Each beneficiary holds the whole MWh of its contracted-green claims of a hub-month:
+        # never more GEC MWh than it claimed.
+        contract = c[c["source"].to_numpy() == CONTRACTED]
+        month = [f"{y:04d}-{m:02d}" for y, m in zip(acct.axis.year, acct.axis.month, strict=True)]
+        claimed_wh: dict[tuple[str, str, str], int] = {}
+        for x in contract.itertuples():
+            key = (acct.beneficiaries[x.beneficiary], acct.hub_ids[x.hub], month[x.hour])
+            claimed_wh[key] = claimed_wh.get(key, 0) + x.wh
+        held: dict[tuple[str, str, str], int] = {}
+        for cancel in acct.gec.cancellations():
+            key = (cancel["beneficiary"], cancel["hub"], cancel["month"])
+            held[key] = held.get(key, 0) + cancel["count"]
+        assert held == {k: w // 1_000_000 for k, w in claimed_wh.items() if w >= 1_000_000}
         contract = b[b["source"] == SOURCES.index("contracted")]
         assert acct.gec.n_issued == sum(
             int(g.sum()) // 1_000_000
@@ -418,17 +431,10 @@ def test_hand_worked_hub(hand) -> None:
     ]
     assert j2["totals"]["energy_mwh"] == pytest.approx(1.0)
     # GEC: 1 MWh contracted in January -> one GEC; t0 claimed 833,333 Wh of it, t1 166,666:
-    # the largest remainder gives it to t0.
-    assert t0["gec"] == [
-        {
-            "hub": "west",
-            "month": "2023-01",
-            "first": "99000120230100000000000000000001",
-            "last": "99000120230100000000000000000001",
-            "count": 1,
-        }
-    ]
-    assert tenant_statement(acct, "t1")["gec"] == []
+    # neither claimed a whole MWh, so nobody gets it and it stays active.
+    assert t0["gec"] == [] and tenant_statement(acct, "t1")["gec"] == []
+    month = acct.gec.month_entry(0, 2023, 1)
+    assert month["issued"]["count"] == 1 and month["cancelled"] == [] and month["active"] == 1
 
 
 def test_opening_green_in_storage_is_drawn_first(hand) -> None:
@@ -562,17 +568,21 @@ def test_gec_ids_round_trip_and_claim_once() -> None:
     assert sum(x["count"] for x in entry["cancelled"]) == 50
 
 
-@pytest.mark.parametrize(
-    ("total", "weights", "want"),
-    [
-        (1, [833_333, 166_666], [1, 0]),
-        (10, [1, 1, 1], [4, 3, 3]),  # ties: earlier first
-        (5, [0, 0], [0, 0]),
-        (7, [0.5, 0.25, 0.25], [3, 2, 2]),  # 3.5, 1.75, 1.75: the .75s round up
-    ],
-)
-def test_largest_remainder(total, weights, want) -> None:
-    assert largest_remainder(total, np.array(weights)).tolist() == want
+def test_no_beneficiary_holds_more_gec_mwh_than_its_contracted_claim(hand) -> None:
+    """17.785 MWh of contracted green in a month, claimed 16.885 by a and 0.9 by b: 17 GECs are
+    issued; a gets 16, b none (shared by largest remainder b got the 17th for its 0.9 MWh), and
+    one stays active."""
+    _, run = hand
+    axis = HourAxis.from_grid(run.signals.grid)
+    contracted = np.zeros((2, axis.n_hours), dtype=np.int64)
+    contracted[0, :2] = [10_000_000, 7_785_000]
+    claims = [(0, 0, 10_000_000), (1, 0, 6_885_000), (1, 1, 900_000)]  # hour, who, Wh
+    hour, who, wh = (np.array(x) for x in zip(*claims, strict=True))
+    reg = GecRegistry(("west", "east"))
+    settle_months(reg, contracted, np.zeros(3, dtype=int), hour, who, wh, ("a", "b"), axis)
+    assert reg.issued(0, 2023, 1) == 17 and reg.n_cancelled == 16
+    assert [(c["beneficiary"], c["count"]) for c in reg.cancellations()] == [("a", 16)]
+    assert reg.month_entry(0, 2023, 1)["active"] == 1
 
 
 # ---------------------------------------------------------------- errors name what is wrong

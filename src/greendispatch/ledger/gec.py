@@ -12,8 +12,9 @@ registry ids, with this scheme (32 digits)::
     "99": marks a simulated id
 
 For each hub-month ``floor(contracted green used, MWh)`` GECs are issued against the hub's
-contracted supply and cancelled on behalf of the beneficiaries in proportion to their claims on
-that month's contracted bundles (largest remainder, whole certificates). An id is cancelled at
+contracted supply; each beneficiary gets ``floor(its claims on that month's contracted bundles,
+MWh)`` of them cancelled on its behalf, so that nobody holds more GEC MWh than it claimed. What
+is left (the beneficiaries' fractions of a MWh) stays active, uncancelled. An id is cancelled at
 most once: a second claim raises :class:`InputError`.
 """
 
@@ -65,22 +66,6 @@ def parse_gec_id(gec_id: str) -> tuple[int, int, int, int]:
     cuts = np.cumsum(_FIELDS)
     parts = [int(gec_id[a:b]) for a, b in itertools.pairwise(cuts)]
     return parts[0], parts[1], parts[2], parts[3]
-
-
-def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` whole units in proportion to ``weights`` (>= 0): floors, then one more to
-    the largest remainders (earlier entries first on ties). All zeros if the weights are."""
-    w = np.asarray(weights, dtype=np.float64)
-    out = np.zeros(len(w), dtype=np.int64)
-    s = w.sum()
-    if total <= 0 or s <= 0.0:
-        return out
-    quota = total * w / s
-    out[:] = np.floor(quota)
-    left = total - int(out.sum())
-    if left > 0:
-        out[np.argsort(-(quota - out), kind="stable")[:left]] += 1
-    return out
 
 
 @dataclass
@@ -220,20 +205,20 @@ def settle_months(
     beneficiaries: Sequence[str],
     axis: HourAxis,
 ) -> list[tuple[int, int]]:
-    """Issue each hub-month's GECs and cancel them for the beneficiaries (largest remainder over
-    their contracted-green claims). Returns the (year, month) pairs in time order."""
+    """Issue each hub-month's GECs and cancel, for each beneficiary, the whole MWh of its
+    contracted-green claims (floored: never more than it claimed; the rest stays active).
+    Returns the (year, month) pairs in time order."""
     ym = axis.year.astype(np.int64) * 12 + axis.month - 1
     months, first_hour, month_of_hour = np.unique(ym, return_index=True, return_inverse=True)
     n_h = contracted_wh.shape[0]
     per_month = np.add.reduceat(contracted_wh, first_hour, axis=1)  # hours are in time order
-    claims = np.zeros((n_h, len(months), len(beneficiaries)))
+    claims = np.zeros((n_h, len(months), len(beneficiaries)), dtype=np.int64)
     np.add.at(claims, (claim_hub, month_of_hour[claim_hour], claim_code), claim_wh)
     pairs = [(int(m // 12), int(m % 12) + 1) for m in months]
     for h in range(n_h):
         for i, (year, month) in enumerate(pairs):
-            n = int(per_month[h, i] // WH_PER_MWH)
-            registry.issue(h, year, month, n)
-            for b, k in enumerate(largest_remainder(n, claims[h, i])):
+            registry.issue(h, year, month, int(per_month[h, i] // WH_PER_MWH))
+            for b, k in enumerate((claims[h, i] // WH_PER_MWH).tolist()):
                 if k:
-                    registry.cancel_next(h, year, month, beneficiaries[b], int(k))
+                    registry.cancel_next(h, year, month, beneficiaries[b], k)
     return pairs
