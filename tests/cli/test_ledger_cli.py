@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +25,23 @@ def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("led")
     run_cli_ok([*ARGS, "--out", root / "out", "--ledger", root / "ledger"])
     return root / "ledger"
+
+
+def _resigned(ledger: Path, root: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
+    """A copy of ``ledger`` whose genesis ``edit`` changed, re-signed with the ledger's key: the
+    chain verifies, as a ledger an earlier version wrote does."""
+    from greendispatch.ledger.chain import KEY_FILE, PUB_FILE, LedgerWriter
+
+    dest = root / "resigned"
+    dest.mkdir()
+    for name in (KEY_FILE, PUB_FILE):
+        shutil.copy(ledger / name, dest / name)
+    lines = (ledger / LEDGER_FILE).read_text(encoding="utf-8").splitlines()
+    bodies = [json.loads(line)["body"] for line in lines]
+    edit(bodies[0])
+    with LedgerWriter(dest) as writer:
+        writer.extend(bodies)
+    return dest
 
 
 def _tampered(ledger: Path, root: Path) -> Path:
@@ -236,3 +256,41 @@ def test_verify_an_empty_folder_is_bad_input(
 ) -> None:
     code, _, err = run_cli(["ledger", "verify", str(tmp_path)], capsys, monkeypatch)
     assert code == 2 and "ledger file not found" in err
+
+
+def test_a_job_statement_says_which_input_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = tmp_path / "hubs.yaml"
+    run_cli_ok(["scenario", "export", "china-hubs", "-o", scenario])
+    original = scenario.read_text(encoding="utf-8")
+    args = ["simulate", "-s", scenario, "--days", "1", "--jobs", "60", "--policy", "green-first"]
+    run_cli_ok([*args, "--no-tables", "--out", tmp_path / "o", "--ledger", tmp_path / "l"])
+    first = (tmp_path / "l" / LEDGER_FILE).read_text(encoding="utf-8").splitlines()[0]
+    recorded = json.loads(first)["body"]["request"]["scenario_sha256"]
+    assert recorded == hashlib.sha256(scenario.read_bytes()).hexdigest()
+
+    def job_statement(folder: Path) -> tuple[int, str]:
+        code, _, err = run_cli(["ledger", "statement", str(folder), "--job", "1", "-o",
+                                str(tmp_path / "st")], capsys, monkeypatch)  # fmt: skip
+        return code, " ".join(err.split())
+
+    assert job_statement(tmp_path / "l")[0] == 0
+    scenario.write_text(original.replace("\nseed: 2023\n", "\nseed: 2024\n"), encoding="utf-8")
+    now = hashlib.sha256(scenario.read_bytes()).hexdigest()
+    code, err = job_statement(tmp_path / "l")
+    assert code == 2
+    assert "re-running the recorded request gives other claims than the ledger holds" in err
+    assert f"the scenario {scenario} changed since the ledger was written" in err
+    assert f"SHA-256 recorded {recorded}, now {now}" in err
+    # A ledger recorded before the hash was kept: still works, and says it cannot tell.
+    old = _resigned(tmp_path / "l", tmp_path, lambda g: g["request"].pop("scenario_sha256"))
+    code, err = job_statement(old)
+    assert code == 2 and "recorded before input hashes were kept" in err
+    scenario.write_text(original, encoding="utf-8")
+    assert job_statement(old)[0] == 0
+    scenario.unlink()
+    code, err = job_statement(tmp_path / "l")
+    assert code == 2
+    assert f"the scenario file {scenario} the ledger was recorded from is missing" in err
+    assert f"recorded SHA-256 {recorded}" in err

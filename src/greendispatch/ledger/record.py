@@ -3,14 +3,16 @@
 ``simulate --ledger DIR`` records one policy's run (``green-first`` if it ran, else the first):
 a genesis entry with everything needed to reproduce the run, one entry per hub-hour (issued
 certificates with their status, storage, claims), one per hub-month (GECs), then signed tenant
-statements in ``DIR/statements/``. ``ledger statement --job J`` re-runs the recorded request
-(the simulator is deterministic), checks that the re-computed claims equal the ledger's, and
-signs the job's statement.
+statements in ``DIR/statements/``. The genesis records, beside the request, the SHA-256 of its
+scenario (and trace) file. ``ledger statement --job J`` re-runs the recorded request (the
+simulator is deterministic), checks that the re-computed claims equal the ledger's (when they do
+not, the hashes tell which input changed), and signs the job's statement.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from collections import Counter
@@ -64,6 +66,69 @@ def request_record(req: Any) -> dict[str, Any]:
             continue
         out[f.name] = v
     return out
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _scenario_sha256(scenario: str) -> str | None:
+    """SHA-256 of a scenario as it is now: of a file's bytes, or of a built-in's text; None when
+    the file is missing (or cannot be read)."""
+    from greendispatch.scenario.loader import builtin_names, builtin_text
+
+    if not Path(scenario).is_absolute() and scenario in builtin_names():
+        return hashlib.sha256(builtin_text(scenario).encode("utf-8")).hexdigest()
+    try:
+        return file_sha256(Path(scenario))
+    except OSError:
+        return None
+
+
+def input_hashes(record: dict[str, Any]) -> dict[str, str | None]:
+    """``scenario_sha256`` (and ``trace_sha256`` with a trace) of a recorded request, now."""
+    out = {"scenario_sha256": _scenario_sha256(str(record["scenario"]))}
+    if record.get("trace"):
+        try:
+            out["trace_sha256"] = file_sha256(Path(str(record["trace"])))
+        except OSError:
+            out["trace_sha256"] = None
+    return out
+
+
+def changed_inputs(request: dict[str, Any]) -> str:
+    """Which recorded input differs from what the request would read now (to explain a re-run
+    that gives other claims); ledgers recorded before input hashes were kept say so."""
+    if not isinstance(request.get("scenario_sha256"), str):
+        return (
+            "inputs changed since it was written; this ledger was recorded before input hashes "
+            "were kept, so which one (scenario, trace, data folder, program) cannot be told"
+        )
+    now = input_hashes(request)
+    changed = []
+    for key, what in (("scenario", "the scenario"), ("trace", "the trace file")):
+        was = request.get(f"{key}_sha256")
+        if not isinstance(was, str) or now.get(f"{key}_sha256") == was:
+            continue
+        name = request[key]
+        if now[f"{key}_sha256"] is None:
+            changed.append(f"{what} {name} is missing (recorded SHA-256 {was})")
+        else:
+            changed.append(
+                f"{what} {name} changed since the ledger was written (SHA-256 recorded {was}, "
+                f"now {now[f'{key}_sha256']})"
+            )
+    if changed:
+        return "; ".join(changed)
+    return (
+        "the scenario and trace are as recorded (same SHA-256), so the data folder or the "
+        "program changed since the ledger was written"
+    )
 
 
 def check_new_ledger_folder(folder: Path) -> list[Path]:
@@ -153,7 +218,7 @@ def record_run(sim: Any, req: Any, folder: Path, *, policy: str | None = None,
         "policy": name,
         "issuer": acct.issuer,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "request": request_record(req) | {"ledger_policy": name},
+        "request": (rec := request_record(req)) | input_hashes(rec) | {"ledger_policy": name},
         "priority_tenants": sorted(priority_tenants),
         "basis": "hourly matching; location-based and market-based carbon",
     }
@@ -278,6 +343,23 @@ def _saved_statement(path: Path, folder: Path) -> dict[str, Any] | None:
     return doc if signer is not None and signer == ours else None
 
 
+def _check_scenario_file(folder: Path, request: dict[str, Any]) -> None:
+    """Before a re-run: InputError when the recorded scenario file is gone."""
+    scenario = str(request.get("scenario", ""))
+    if Path(scenario).is_absolute() and not Path(scenario).exists():
+        was = request.get("scenario_sha256")
+        recorded = f" (recorded SHA-256 {was})" if isinstance(was, str) else ""
+        raise InputError(
+            Problem(
+                str(folder / LEDGER_FILE),
+                1,
+                "body.request.scenario",
+                f"the scenario file {scenario} the ledger was recorded from is missing"
+                f"{recorded}; a statement re-runs the recorded request",
+            )
+        )
+
+
 def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:
     """A signed statement for a tenant or a job, checked against the verified ledger."""
     report = verify_ledger(folder)
@@ -293,6 +375,8 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
             and doc["signature"]["ledger_head"] == report.head_hash
         ):
             return doc
+    genesis = read_genesis(folder)
+    _check_scenario_file(folder, genesis["request"])
     acct, _ = rebuild(folder)
     recorded = ledger_claims(folder)
     recomputed = Counter(
@@ -307,8 +391,8 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
                 str(folder),
                 None,
                 "",
-                "re-running the recorded request gives other claims "
-                "than the ledger holds (inputs changed since it was written)",
+                "re-running the recorded request gives other claims than the ledger holds: "
+                + changed_inputs(genesis["request"]),
             )
         )
     # job_statement raises InputError for an unknown job id.
