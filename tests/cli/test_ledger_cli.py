@@ -181,6 +181,24 @@ def test_ledger_usage_errors(
     assert code == 2 and "unknown beneficiary 'nobody'" in err
 
 
+@pytest.mark.parametrize("genesis_lists_tenants", [True, False])
+def test_an_unknown_tenant_names_the_ledgers_tenants_and_the_close_match(
+    genesis_lists_tenants: bool,
+    ledger_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = ledger_dir
+    if not genesis_lists_tenants:  # a ledger recorded before the genesis listed its tenants
+        folder = _resigned(ledger_dir, tmp_path, lambda g: g.pop("tenants"))
+    code, _, err = run_cli(["ledger", "statement", str(folder), "--tenant", "Bank"], capsys,
+                           monkeypatch)  # fmt: skip
+    err = " ".join(err.split())
+    assert code == 2 and "--tenant: unknown beneficiary 'Bank'; did you mean 'bank'?" in err
+    assert "the ledger's tenants: " in err and "bank" in err and "facility" in err
+
+
 def test_grid_charging_carries_no_green_attribute(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

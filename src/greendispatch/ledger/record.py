@@ -3,10 +3,10 @@
 ``simulate --ledger DIR`` records one policy's run (``green-first`` if it ran, else the first):
 a genesis entry with everything needed to reproduce the run, one entry per hub-hour (issued
 certificates with their status, storage, claims), one per hub-month (GECs), then signed tenant
-statements in ``DIR/statements/``. The genesis records, beside the request, the SHA-256 of its
-scenario (and trace) file. ``ledger statement --job J`` re-runs the recorded request (the
-simulator is deterministic), checks that the re-computed claims equal the ledger's (when they do
-not, the hashes tell which input changed), and signs the job's statement.
+statements in ``DIR/statements/``. The genesis lists the tenants and records, beside the
+request, the SHA-256 of its scenario (and trace) file. ``ledger statement --job J`` re-runs the
+recorded request (the simulator is deterministic), checks that the re-computed claims equal the
+ledger's (when they do not, the hashes tell which input changed), and signs the job's statement.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from greendispatch.ledger.chain import (
     statement_signer,
     verify_ledger,
 )
+from greendispatch.ledger.matching import FACILITY
 from greendispatch.ledger.reader import entry_body
-from greendispatch.ledger.statements import job_statement, tenant_statement
+from greendispatch.ledger.statements import job_statement, tenant_statement, unknown_beneficiary
 from greendispatch.paths import os_reason, resolved, writable_folder
 from greendispatch.report.statement import write_statement_html
 
@@ -220,6 +221,7 @@ def record_run(sim: Any, req: Any, folder: Path, *, policy: str | None = None,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "request": (rec := request_record(req)) | input_hashes(rec) | {"ledger_policy": name},
         "priority_tenants": sorted(priority_tenants),
+        "tenants": list(acct.tenants),
         "basis": "hourly matching; location-based and market-based carbon",
     }
     with LedgerWriter(folder) as writer:
@@ -343,6 +345,15 @@ def _saved_statement(path: Path, folder: Path) -> dict[str, Any] | None:
     return doc if signer is not None and signer == ours else None
 
 
+def _check_tenant(known: object, tenant: str) -> None:
+    """InputError naming ``--tenant`` for a tenant not among ``known`` (a list of names; the
+    genesis lists them before a re-run, ledgers recorded before it did are checked after)."""
+    if isinstance(known, list | tuple) and all(isinstance(t, str) for t in known):
+        names = list(known) + ([] if FACILITY in known else [FACILITY])
+        if tenant not in names:
+            raise InputError(Problem("--tenant", None, "", unknown_beneficiary(tenant, names)))
+
+
 def _check_scenario_file(folder: Path, request: dict[str, Any]) -> None:
     """Before a re-run: InputError when the recorded scenario file is gone."""
     scenario = str(request.get("scenario", ""))
@@ -376,6 +387,8 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
         ):
             return doc
     genesis = read_genesis(folder)
+    if tenant is not None:
+        _check_tenant(genesis.get("tenants"), tenant)
     _check_scenario_file(folder, genesis["request"])
     acct, _ = rebuild(folder)
     recorded = ledger_claims(folder)
@@ -395,6 +408,8 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
                 + changed_inputs(genesis["request"]),
             )
         )
+    if tenant is not None:
+        _check_tenant(acct.beneficiaries, tenant)
     # job_statement raises InputError for an unknown job id.
     doc = (
         tenant_statement(acct, tenant) if tenant is not None else job_statement(acct, int(job or 0))

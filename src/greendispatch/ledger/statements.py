@@ -17,6 +17,7 @@ hub overlapping the job).
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,21 @@ BASIS = {
     "China publishes no residual mix, so the grid average is used",
 }
 _CHUNK = 2_000_000  # matrix cells per block when weighing a job's neighbours
+
+
+def check_beneficiary(acct: Accounting, name: str) -> None:
+    """InputError for a name that is not a beneficiary of ``acct``, naming the ones it has and
+    the closest (case-insensitive)."""
+    if name not in acct.beneficiaries:
+        raise InputError(unknown_beneficiary(name, acct.beneficiaries))
+
+
+def unknown_beneficiary(name: str, known: tuple[str, ...] | list[str]) -> str:
+    """The message for a tenant the ledger does not have: its tenants, and the close match."""
+    folded = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    hint = f"; did you mean '{folded[close[0]]}'?" if close else ""
+    return f"unknown beneficiary '{name}'{hint} (the ledger's tenants: {', '.join(known)})"
 
 
 def _green(wh: dict[str, Any]) -> dict[str, float]:
@@ -102,6 +118,7 @@ def _statement(
 
 def tenant_statement(acct: Accounting, tenant: str) -> dict[str, Any]:
     """The statement of one tenant (or of ``facility``, the hubs' own load)."""
+    check_beneficiary(acct, tenant)
     code = acct.beneficiary_code(tenant)
     u = acct.usage
     sel = np.flatnonzero(u["beneficiary"].to_numpy() == code)
