@@ -7,6 +7,7 @@ days of china-hubs, and on one hand-worked hub whose every Wh is written out bel
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -30,6 +31,7 @@ from greendispatch.ledger.gec import (
 from greendispatch.ledger.matching import FACILITY
 from greendispatch.ledger.statements import job_statement, tenant_statement
 from greendispatch.ledger.storage import store_and_discharge
+from greendispatch.report.statement import render_statement
 from greendispatch.scenario.loader import parse_scenario
 from greendispatch.signals.build import build_signals
 from greendispatch.sim.engine import SimRun, simulate
@@ -527,6 +529,43 @@ def test_china_hubs_accounting(china) -> None:
     rng = np.random.default_rng(0)
     placed = run.jobs.job_id[run.placements.hub >= 0]
     check_jobs(acct, run, rng.choice(placed, 40, replace=False).tolist())
+
+
+def _serials(gecs: list[dict]) -> set[tuple[str, str, int]]:
+    out = set()
+    for g in gecs:
+        first, last = parse_gec_id(g["first"])[3], parse_gec_id(g["last"])[3]
+        assert last - first + 1 == g["count"]
+        out |= {(g["hub"], g["month"], k) for k in range(first, last + 1)}
+    return out
+
+
+def test_a_jobs_gecs_are_its_own_never_its_tenants_month(china) -> None:
+    _, run, acct = china
+    jobs = run.jobs
+    tenant_gecs = {t: _serials(tenant_statement(acct, t)["gec"]) for t in acct.tenants}
+    taken: set[tuple[str, str, int]] = set()
+    with_own = tenant_shown_apart = 0
+    for job_id in jobs.job_id[run.placements.hub >= 0].tolist():
+        st_ = job_statement(acct, job_id)
+        mine = _serials(st_["gec"])
+        contracted_wh = st_["totals"]["green_wh"]["contracted"]
+        # Never more GEC MWh than its own contracted green; no GEC in two jobs' statements;
+        # every one of them is its tenant's.
+        assert len(mine) <= contracted_wh // 1_000_000
+        assert not mine & taken and mine <= tenant_gecs[st_["beneficiary"]]
+        taken |= mine
+        with_own += bool(mine)
+        tenant_month = sum(g["count"] for g in st_["gec_of_tenant"])
+        if tenant_month > contracted_wh / 1e6 + 1:
+            tenant_shown_apart += 1
+            page = render_statement(st_ | {"signature": {}})
+            summary = page[page.index("<h2>汇总") :].split("</table>")[0]
+            own_row, tenant_row = re.findall(r"<td>(\d+)</td></tr>", summary)
+            assert (int(own_row), int(tenant_row)) == (len(mine), tenant_month)
+            assert "The tenant's GECs at this hub in the same months" in page
+    # Most jobs with enough contracted green hold GECs, and the tenant's month is shown apart.
+    assert with_own > 10 and tenant_shown_apart > 10
 
 
 # ---------------------------------------------------------------- GEC ids and registry

@@ -313,6 +313,55 @@ def test_statement_rebuilds_a_broken_or_edited_saved_tenant_statement(
         assert json.loads(saved.read_text(encoding="utf-8"))["beneficiary"] == "bank"
 
 
+def _resign(ledger: Path, dest: Path, bodies: list[dict]) -> Path:
+    from greendispatch.ledger.chain import LedgerWriter
+
+    dest.mkdir()
+    for name in (KEY_FILE, PUB_FILE):
+        shutil.copy(ledger / name, dest / name)
+    with LedgerWriter(dest) as w:  # re-signed: the chain verifies, the entries are not ours
+        w.extend(bodies)
+    return dest
+
+
+def _bodies(ledger: Path) -> list[dict]:
+    return [json.loads(line)["body"] for line in (ledger / LEDGER_FILE).read_text().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda m: m["cancelled"][0].update(first="99"), "body.cancelled[0].first: expected a "),
+        (lambda m: m["cancelled"][0].update(count=10**6), "were not issued"),
+        (lambda m: m.update(hub="atlantis"), "body.hub: expected one of the run's hubs"),
+        (lambda m: m.update(month="2023-13"), "body.month: expected a month YYYY-MM"),
+        (lambda m: m["issued"].update(count=-1), "body.issued.count: expected a whole number"),
+        (lambda m: m.update(cancelled={}), "body.cancelled: expected a list"),
+    ],
+)
+def test_a_statements_gecs_are_read_from_the_ledger_and_checked(
+    edit, fragment: str, ledger: Path, tmp_path: Path, cli
+) -> None:
+    bodies = _bodies(ledger)
+    line, month = next(
+        (i + 1, b) for i, b in enumerate(bodies) if b["type"] == "gec-month" and b["cancelled"]
+    )
+    # The ledger says the first range went to someone else: a re-made statement shows that.
+    first = month["cancelled"][0]
+    owner = first["beneficiary"]
+    first["beneficiary"] = "facility" if owner != "facility" else "bank"
+    good = _resign(ledger, tmp_path / "good", bodies)
+    code, out, err = cli("ledger", "statement", good, "--tenant", owner, "--json")
+    assert code == 0, err
+    shown = {(g["hub"], g["month"], g["first"]) for g in json.loads(out)["gec"]}
+    assert (month["hub"], month["month"], first["first"]) not in shown
+    edit(month)
+    bad = _resign(ledger, tmp_path / "bad", bodies)
+    code, _, err = cli("ledger", "statement", bad, "--job", "3")
+    assert code == 2, err
+    assert f"{bad / LEDGER_FILE}:{line}: " in err and fragment in " ".join(err.split())
+
+
 def test_statement_into_a_folder_that_cannot_be_written_is_bad_input(
     ledger: Path, tmp_path: Path, cli
 ) -> None:

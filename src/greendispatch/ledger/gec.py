@@ -21,13 +21,14 @@ most once: a second claim raises :class:`InputError`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from greendispatch.errors import InputError
+from greendispatch.errors import InputError, Problem
 from greendispatch.ledger.certificates import WH_PER_MWH, HourAxis
 
 GEC_DIGITS = 32
@@ -136,10 +137,33 @@ class GecRegistry:
                 f"{self.hub_ids[hub]} {year}-{month:02d} has {len(free)} active GECs, "
                 f"cannot cancel {count}"
             )
+        self._cancel(block, free, beneficiary)
+
+    def cancel_serials(
+        self, hub: int, year: int, month: int, beneficiary: str, first: int, count: int
+    ) -> None:
+        """Cancel serials ``first .. first + count - 1`` of a hub-month for ``beneficiary`` (as a
+        ledger's month entry records them); InputError if any was not issued or is cancelled."""
+        block = self._blocks.get((hub, year, month))
+        n = 0 if block is None else len(block.owner)
+        if count < 1 or first < 1 or first + count - 1 > n:
+            raise InputError(
+                f"GECs #{first}..#{first + count - 1} of {self.hub_ids[hub]} {year}-{month:02d} "
+                f"were not issued ({n} were)"
+            )
+        serials = np.arange(first - 1, first - 1 + count)
+        taken = serials[block.owner[serials] >= 0]
+        if len(taken):
+            gec_id = make_gec_id(hub + 1, year, month, int(taken[0]) + 1)
+            raise InputError(f"GEC {gec_id} is cancelled twice: a GEC is claimed once")
+        self._cancel(block, serials, beneficiary)
+
+    def _cancel(self, block: _Block, serials: np.ndarray, beneficiary: str) -> None:
+        hub, year, month = block.hub, block.year, block.month
         who = self._code(beneficiary)
-        block.owner[free] = who
-        cuts = np.flatnonzero(np.diff(free) != 1) + 1
-        for run in np.split(free, cuts):
+        block.owner[serials] = who
+        cuts = np.flatnonzero(np.diff(serials) != 1) + 1
+        for run in np.split(serials, cuts):
             if len(run):
                 self._log.append((hub, year, month, who, int(run[0]), len(run)))
 
@@ -151,6 +175,24 @@ class GecRegistry:
             "last": make_gec_id(hub + 1, year, month, first + n),
             "count": n,
         }
+
+    def held(
+        self, beneficiary: str, hub: int, year: int, month: int, skip: int, count: int
+    ) -> list[dict[str, Any]]:
+        """Id ranges of the GECs cancelled for ``beneficiary`` at a hub-month, in the order they
+        were cancelled, leaving out the first ``skip`` and taking at most ``count``: a part of
+        its certificates (a job's)."""
+        out = []
+        who = self._names.index(beneficiary) if beneficiary in self._names else -2
+        for h, y, m, w, first, n in self._log:
+            if (h, y, m, w) != (hub, year, month, who):
+                continue
+            a = min(skip, n)
+            k = min(n - a, count)
+            skip, count = skip - a, count - k
+            if k:
+                out.append(self._range(hub, year, month, first + a, k))
+        return out
 
     def cancellations(self, beneficiary: str | None = None) -> list[dict[str, Any]]:
         """Cancelled id ranges in the order they were cancelled (of one beneficiary, or all)."""
@@ -222,3 +264,61 @@ def settle_months(
                 if k:
                     registry.cancel_next(h, year, month, beneficiaries[b], k)
     return pairs
+
+
+def recorded_registry(
+    hub_ids: Sequence[str], months: Iterable[tuple[int, dict[str, Any]]], source: str
+) -> GecRegistry:
+    """The GECs a ledger records: a registry rebuilt from its ``gec-month`` entries, given as
+    (line number, body) pairs. InputError naming ``source:LINE`` and the field for an entry
+    that is not what the ledger writes."""
+    registry = GecRegistry(hub_ids)
+    for line_no, body in months:
+        try:
+            _add_month(registry, body)
+        except _Field as exc:
+            field, expected = exc.args
+            raise InputError(
+                Problem(source, line_no, f"body.{field}", f"expected {expected}")
+            ) from None
+        except InputError as exc:
+            why = "; ".join(p.message for p in exc.problems)
+            raise InputError(Problem(source, line_no, "body", why)) from None
+    return registry
+
+
+def _add_month(registry: GecRegistry, body: dict[str, Any]) -> None:
+    hub, month = body.get("hub"), body.get("month")
+    if hub not in registry.hub_ids:
+        raise _Field("hub", f"one of the run's hubs ({', '.join(registry.hub_ids)})")
+    if not isinstance(month, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise _Field("month", "a month YYYY-MM")
+    h, year, mon = registry.hub_ids.index(hub), int(month[:4]), int(month[5:])
+    issued = body.get("issued")
+    registry.issue(h, year, mon, 0 if issued is None else _count(issued, "issued"))
+    cancelled = body.get("cancelled")
+    if not isinstance(cancelled, list):
+        raise _Field("cancelled", "a list of cancelled id ranges")
+    for i, c in enumerate(cancelled):
+        where = f"cancelled[{i}]"
+        who = c.get("beneficiary") if isinstance(c, dict) else None
+        if not isinstance(who, str):
+            raise _Field(f"{where}.beneficiary", "a name")
+        try:
+            first = parse_gec_id(c.get("first"))
+        except InputError:
+            first = (0, 0, 0, 0)
+        if first[:3] != (h + 1, year, mon) or first[3] < 1:
+            raise _Field(f"{where}.first", f"a simulated GEC id of {hub} {month}")
+        registry.cancel_serials(h, year, mon, who, first[3], _count(c, where))
+
+
+class _Field(Exception):
+    """A field of a month entry (path, what was expected)."""
+
+
+def _count(obj: object, where: str) -> int:
+    n = obj.get("count") if isinstance(obj, dict) else None
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n < 10**9:
+        raise _Field(f"{where}.count", "a whole number of certificates")
+    return n

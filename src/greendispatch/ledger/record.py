@@ -6,7 +6,8 @@ certificates with their status, storage, claims), one per hub-month (GECs), then
 statements in ``DIR/statements/``. The genesis lists the tenants and records, beside the
 request, the SHA-256 of its scenario (and trace) file. ``ledger statement --job J`` re-runs the
 recorded request (the simulator is deterministic), checks that the re-computed claims equal the
-ledger's (when they do not, the hashes tell which input changed), and signs the job's statement.
+ledger's (when they do not, the hashes tell which input changed), takes the GECs the ledger
+records, and signs the job's statement.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from greendispatch.ledger.chain import (
     statement_signer,
     verify_ledger,
 )
+from greendispatch.ledger.gec import recorded_registry
 from greendispatch.ledger.matching import FACILITY
 from greendispatch.ledger.reader import entry_body
 from greendispatch.ledger.statements import job_statement, tenant_statement, unknown_beneficiary
@@ -268,21 +270,32 @@ def read_genesis(folder: Path) -> dict[str, Any]:
     raise InputError(Problem(str(path), None, "", "the ledger is empty"))
 
 
-def ledger_claims(folder: Path) -> Counter[str]:
-    """Wh claimed per beneficiary, summed from every entry that holds claims (any claim in the
-    ledger must be one the re-run makes)."""
+@dataclasses.dataclass
+class Recorded:
+    """What a ledger records that statements are checked against: Wh claimed per beneficiary
+    (summed from every entry that holds claims: any claim in the ledger must be one the re-run
+    makes) and the ``gec-month`` entries as (line number, body)."""
+
+    claims: Counter[str]
+    gec_months: list[tuple[int, dict[str, Any]]]
+
+
+def read_recorded(folder: Path) -> Recorded:
+    """The claims and GEC months of the ledger in ``folder``; InputError naming a bad line."""
     path = folder / LEDGER_FILE
-    total: Counter[str] = Counter()
+    out = Recorded(Counter(), [])
     for line_no, raw in iter_entries(path):
         body = entry_body(path, line_no, raw)
+        if body.get("type") == "gec-month":
+            out.gec_months.append((line_no, body))
         try:
             for c in body.get("claims", ()):
-                total[str(c["beneficiary"])] += int(c["wh"])
+                out.claims[str(c["beneficiary"])] += int(c["wh"])
         except (KeyError, TypeError, ValueError, AttributeError):
             raise InputError(
                 Problem(str(path), line_no, "body.claims", "expected a list of {beneficiary, wh}")
             ) from None
-    return total
+    return out
 
 
 def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
@@ -372,7 +385,8 @@ def _check_scenario_file(folder: Path, request: dict[str, Any]) -> None:
 
 
 def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:
-    """A signed statement for a tenant or a job, checked against the verified ledger."""
+    """A signed statement for a tenant or a job, checked against the verified ledger. Its GECs
+    are the ones the ledger records."""
     report = verify_ledger(folder)
     if not report.ok:
         raise InputError(
@@ -391,14 +405,14 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
         _check_tenant(genesis.get("tenants"), tenant)
     _check_scenario_file(folder, genesis["request"])
     acct, _ = rebuild(folder)
-    recorded = ledger_claims(folder)
+    recorded = read_recorded(folder)
     recomputed = Counter(
         {
             acct.beneficiaries[b]: int(w)
             for b, w in acct.claims.groupby("beneficiary")["wh"].sum().items()
         }
     )
-    if +recorded != +recomputed:
+    if +recorded.claims != +recomputed:
         raise InputError(
             Problem(
                 str(folder),
@@ -408,9 +422,13 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
                 + changed_inputs(genesis["request"]),
             )
         )
+    gec = None
+    if recorded.gec_months:
+        gec = recorded_registry(acct.hub_ids, recorded.gec_months, str(folder / LEDGER_FILE))
+    acct = dataclasses.replace(acct, gec=gec)
     if tenant is not None:
         _check_tenant(acct.beneficiaries, tenant)
-    # job_statement raises InputError for an unknown job id.
+    # The statements raise InputError for an unknown tenant or job id.
     doc = (
         tenant_statement(acct, tenant) if tenant is not None else job_statement(acct, int(job or 0))
     )

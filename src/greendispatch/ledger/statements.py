@@ -11,8 +11,9 @@ Wh claimed), the rest as grid electricity, and carbon two ways:
 A tenant's statement lists the bundles and id ranges it claimed per hub-hour and the GECs
 cancelled for it. A job's figures are its share of its tenant's claims in each hub-hour, pro rata
 to its green-weighted energy and floored to Wh; its id sub-ranges follow job id order inside the
-tenant's range. A job's statement is computed on demand (it scans only the tenant's jobs at that
-hub overlapping the job).
+tenant's range. Its GECs are the whole MWh of its contracted-green Wh in the same order over the
+tenant's month at that hub (:func:`_job_gecs`). A job's statement is computed on demand (it scans
+only the tenant's jobs at that hub overlapping the job and its months).
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ import numpy as np
 
 from greendispatch.errors import InputError
 from greendispatch.ledger.accounting import Accounting
-from greendispatch.ledger.certificates import EPS_WH, SOURCES, WH_PER_MWH, to_hours
+from greendispatch.ledger.certificates import (
+    CONTRACTED,
+    EPS_WH,
+    SOURCES,
+    WH_PER_MWH,
+    to_hours,
+)
 
 BASIS = {
     "location_based": "pro rata share of the grid import serving the hub's load in each slot "
@@ -190,8 +197,43 @@ def _neighbour_weights(acct: Accounting, j: int, hours: np.ndarray, cs: np.ndarr
     return out
 
 
+def _floored(wh: np.ndarray, weight: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``wh`` x ``weight`` / ``total`` (at most ``wh``), floored to whole Wh."""
+    frac = np.divide(weight, total, out=np.zeros(len(wh)), where=total > 0)
+    return np.floor(wh * np.minimum(frac, 1.0) + EPS_WH).astype(np.int64)
+
+
+def _job_gecs(
+    acct: Accounting, j: int, row: int, cs: np.ndarray, weight: np.ndarray, own: dict[int, int]
+) -> list[dict[str, Any]]:
+    """The GECs of job ``j``: per month (``own``: year x 12 + month - 1 -> the job's
+    contracted-green Wh there), the whole MWh of the tenant's cancelled GECs at the hub that fall
+    inside the job's Wh when its tenant's contracted-green claims of the month are laid end to
+    end in job id order. The tenant's jobs never share a GEC, and none gets more MWh than its
+    contracted green (the parts of a MWh at either end go to no job)."""
+    if acct.gec is None:
+        return []
+    c = acct.claims
+    sel = np.flatnonzero((c["row"].to_numpy() == row) & (c["source"].to_numpy() == CONTRACTED))
+    c_hour, cw = c["hour"].to_numpy()[sel], c["wh"].to_numpy()[sel]  # in hour order
+    month_of = acct.axis.year[c_hour].astype(np.int64) * 12 + acct.axis.month[c_hour] - 1
+    tenant, h = acct.beneficiaries[acct.rows.code[row]], int(acct.rows.hub[row])
+    out = []
+    for ym, mine in sorted(own.items()):
+        if mine < WH_PER_MWH:
+            continue
+        hours = c_hour[month_of == ym]
+        before = _neighbour_weights(acct, j, hours, cs)
+        skip = int(_floored(cw[month_of == ym], before, weight[hours]).sum())
+        first, last = -(-skip // WH_PER_MWH), (skip + mine) // WH_PER_MWH
+        out += acct.gec.held(tenant, h, ym // 12, ym % 12 + 1, first, last - first)
+    for g in out:
+        del g["hub"]
+    return [{"hub": acct.hub_ids[h], **g} for g in out]
+
+
 def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
-    """The statement of one job: its share of its tenant's claims, hour by hour."""
+    """The statement of one job: its share of its tenant's claims, hour by hour, and its GECs."""
     run = acct.run
     jobs, p, sig = run.jobs, run.placements, run.signals
     found = np.flatnonzero(jobs.job_id == job_id)
@@ -205,7 +247,11 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
         none, z = np.zeros(0, dtype=np.int64), np.zeros(0)
         wh0 = np.zeros((4, 0), dtype=np.int64)
         st = _statement(acct, "job", tenant, ("", ""), none, none, z, wh0, z, z, [], [])
-        return st | {"job_id": int(job_id), "notes": ["the job was not placed: no energy"]}
+        return st | {
+            "job_id": int(job_id),
+            "gec_of_tenant": [],
+            "notes": ["the job was not placed: no energy"],
+        }
     h = int(p.hub[j])
     row = int(acct.rows.row_of[jobs.tenant[j], h])
     r = acct.allocation.green_per_mwh[acct.allocation.group[row], h]
@@ -221,7 +267,8 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
     ci_w = np.bincount(inv, e_slot * ci) / np.where(energy > 0, energy, 1.0)
     cs = np.r_[0.0, np.cumsum(sig.pue[h] * r)]
     before = _neighbour_weights(acct, j, hours, cs)
-    total = to_hours(acct.rows.energy_mwh[row] * r, sph)[hours]  # the tenant's weight
+    weight = to_hours(acct.rows.energy_mwh[row] * r, sph)  # the tenant's, per hour
+    total = weight[hours]
     c = acct.claims
     mine = np.flatnonzero(c["row"].to_numpy() == row)
     c_hour, c_src = c["hour"].to_numpy()[mine], c["source"].to_numpy()[mine]
@@ -229,10 +276,8 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
     hit = hours[pos] == c_hour
     mine, pos, c_src = mine[hit], pos[hit], c_src[hit]
     cw = c["wh"].to_numpy()[mine]
-    frac = np.divide(own[pos], total[pos], out=np.zeros(len(pos)), where=total[pos] > 0)
-    frac_before = np.divide(before[pos], total[pos], out=np.zeros(len(pos)), where=total[pos] > 0)
-    got = np.floor(cw * np.minimum(frac, 1.0) + EPS_WH).astype(np.int64)
-    skip = np.floor(cw * np.minimum(frac_before, 1.0) + EPS_WH).astype(np.int64)
+    got = _floored(cw, own[pos], total[pos])
+    skip = _floored(cw, before[pos], total[pos])
     got = np.minimum(got, cw - np.minimum(skip, cw))
     a = c["range_start"].to_numpy()[mine] + skip
     wh = np.zeros((4, len(hours)), dtype=np.int64)
@@ -244,22 +289,28 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
          "range": [int(a[k]), int(a[k] + got[k])], "wh": int(got[k])}
         for k, i in zip(keep.tolist(), pos[keep].tolist(), strict=True)
     ]  # fmt: skip
-    months = {(int(acct.axis.year[t]), int(acct.axis.month[t])) for t in hours}
-    gec = []
+    month_of = acct.axis.year[hours].astype(np.int64) * 12 + acct.axis.month[hours] - 1
+    contracted = wh[CONTRACTED]
+    own_gec = {int(m): int(contracted[month_of == m].sum()) for m in np.unique(month_of)}
+    gec_of_tenant = []
     if acct.gec is not None:
-        gec = [
+        gec_of_tenant = [
             {k: v for k, v in g.items() if k != "beneficiary"}
             for g in acct.gec.cancellations(tenant)
-            if g["hub"] == acct.hub_ids[h] and tuple(map(int, g["month"].split("-"))) in months
+            if g["hub"] == acct.hub_ids[h]
+            and int(g["month"][:4]) * 12 + int(g["month"][5:]) - 1 in own_gec
         ]
     period = (acct.axis.start[hours[0]], acct.axis.end[hours[-1]])
     st = _statement(acct, "job", tenant, period, np.full(len(hours), h), hours, energy, wh,
-                    location_t, ci_w, certificates, [])  # fmt: skip
+                    location_t, ci_w, certificates,
+                    _job_gecs(acct, j, row, cs, weight, own_gec))  # fmt: skip
     return st | {
         "job_id": int(job_id),
-        "gec_of_tenant": gec,
+        "gec_of_tenant": gec_of_tenant,
         "notes": [
-            "GECs are whole MWh, cancelled per tenant and month; gec_of_tenant lists the tenant's "
-            "cancellations at this hub in the months the job ran, which cover its contracted green"
+            "GECs are whole MWh, cancelled for a tenant per hub and month. This job's GECs are "
+            "the whole MWh of its own contracted green, taken in job id order from its tenant's; "
+            "the tenant's GECs at this hub in the same months are listed apart, for reference "
+            "only: they are not the job's."
         ],
     }
