@@ -220,6 +220,40 @@ def test_grid_charging_carries_no_green_attribute(
     assert code == 0, err
 
 
+def test_battery_output_without_a_certificate_is_not_booked_as_grid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --grid-charge, batteries give energy that carries no certificate. In a hub-hour that
+    imported nothing from the grid, statements book none as grid: it is battery output, not
+    certified green; and each statement's totals are the sums of its rows."""
+    args = ["simulate", "--days", "4", "--jobs", "800", "--policy", "green-first", "--no-tables"]
+    args += ["--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "l"), "--grid-charge"]
+    code, _, err = run_cli(args, capsys, monkeypatch)
+    assert code == 0, err
+    grid_wh = {}
+    for line in (tmp_path / "l" / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
+        body = json.loads(line)["body"]
+        if body["type"] == "hour":
+            grid_wh[body["hub"], body["hour_start"]] = body["grid_wh"]
+    battery_in_gridless_hours = 0.0
+    for path in (tmp_path / "l" / "statements").glob("tenant-*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rows, totals = doc["hours"], doc["totals"]
+        for row in rows:
+            if grid_wh[row["hub"], row["hour_start"]] == 0:
+                assert row["grid_mwh"] < 1e-5, row  # a few Wh of flooring at most
+                battery_in_gridless_hours += row["battery_uncertified_mwh"]
+        for key in ("grid_mwh", "battery_uncertified_mwh", "location_based_t", "market_based_t"):
+            assert totals[key] == pytest.approx(sum(r[key] for r in rows), rel=1e-9, abs=1e-9)
+        # The grid not covered by certificates is the pro rata grid import but for the claims'
+        # flooring to whole Wh: at most 1 g per claim (at <= 1,000 g/kWh).
+        by_rows = sum(r["grid_mwh"] * r["ci_g_per_kwh"] for r in rows) * 1e-3
+        floor_t = len(doc["certificates"]) * 1e-6 + 1e-9
+        assert 0 <= by_rows - totals["location_based_t"] <= floor_t
+        assert totals["market_based_t"] <= totals["location_based_t"] + floor_t
+    assert battery_in_gridless_hours > 0.1
+
+
 def test_a_second_run_into_the_same_ledger_is_refused(
     ledger_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,7 @@ days of china-hubs, and on one hand-worked hub whose every Wh is written out bel
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 
@@ -330,9 +331,16 @@ def hand():
         allowed_set=0,
         allowed_sets=(("west",),),
     )
-    half = BatteryParams.from_assets(net.assets, soc0_frac=0.5)  # (batteries start empty)
-    run = simulate(jobs, sig, net, make_policy("baseline"), batteries=half)
+    run = simulate(jobs, sig, net, make_policy("baseline"), batteries=_half_full())
     return loaded, run
+
+
+def _half_full(green: float = 0.0) -> BatteryParams:
+    """Hub A's battery of the hand-worked hub, half full (1 MWh), ``green`` of it green."""
+    return BatteryParams(
+        np.array([2.0, 0.0]), np.array([1.0, 0.0]), np.array([0.64, 0.88]), soc0_frac=0.5,
+        soc0_green_frac=green,
+    )  # fmt: skip
 
 
 def _bundle(acct: Accounting, bundle_id: str) -> dict:
@@ -417,8 +425,17 @@ def test_hand_worked_hub(hand) -> None:
     assert t0["totals"]["energy_mwh"] == pytest.approx(7.0)
     # Location-based: t0's pro rata grid 1/3 MWh at 600 + 2.5 MWh at 100 g/kWh = 0.45 t.
     assert t0["totals"]["location_based_t"] == pytest.approx(0.45)
-    # Market-based: (2 - 1.296295) x 600 + (3 - 0.5) x 100 = 0.672223 t.
-    assert t0["totals"]["market_based_t"] == pytest.approx(0.672223, abs=1e-9)
+    # Hour 1: certificates cover 1.296295 of t0's 2 MWh; the other 0.703705 MWh is battery
+    # output without a certificate (the hub's 1 - 0.444444 = 0.555556 MWh of the opening charge)
+    # and grid (0.5 MWh) in that ratio: 0.370370 battery, 0.333335 grid (its pro rata grid
+    # import is 1/3 MWh, Wh flooring aside). Market-based: 0.333335 x 600 + 2.5 x 100 = 0.45 t,
+    # as location-based: the opening charge is not grid electricity.
+    h1 = next(h for h in t0["hours"] if h["hour_start"].endswith("01:00:00Z"))
+    assert h1["battery_uncertified_mwh"] == pytest.approx(0.703705 * 0.555556 / 1.055556, abs=1e-6)
+    assert h1["grid_mwh"] == pytest.approx(1 / 3, abs=3e-6)
+    assert h1["grid_import_share_mwh"] == pytest.approx(1 / 3)
+    assert t0["totals"]["market_based_t"] == pytest.approx(0.45, abs=2e-6)
+    assert t0["totals"]["battery_uncertified_mwh"] == h1["battery_uncertified_mwh"]
     # Job 2 is a third of t0's hour 2: 166,666 Wh of contracted green, ids after job 0's
     # 333,333 (job 0 comes first in job id order).
     j2 = job_statement(acct, 2)
@@ -445,14 +462,9 @@ def test_opening_green_in_storage_is_drawn_first(hand) -> None:
     # drawing 722,222.2 / 0.64 = 1,128,472 Wh: the opening 625,000 first, then 503,472 of the
     # wind cancelled in hour 0; loss 406,250 Wh; 496,528 Wh stay stored.
     loaded, run0 = hand
-    bat = BatteryParams(
-        np.array([2.0, 0.0]),
-        np.array([1.0, 0.0]),
-        np.array([0.64, 0.88]),
-        0.5,
-        soc0_green_frac=0.5,
+    run = simulate(
+        run0.jobs, run0.signals, run0.net, make_policy("baseline"), batteries=_half_full(0.5)
     )
-    run = simulate(run0.jobs, run0.signals, run0.net, make_policy("baseline"), batteries=bat)
     acct = account(run, scenario_name="tiny", hubs=loaded.scenario.hubs)
     check_accounting(acct, run, simulator_attribution=True)
     assert acct.storage_balance()["west"] == {
@@ -566,6 +578,28 @@ def test_a_jobs_gecs_are_its_own_never_its_tenants_month(china) -> None:
             assert "The tenant's GECs at this hub in the same months" in page
     # Most jobs with enough contracted green hold GECs, and the tenant's month is shown apart.
     assert with_own > 10 and tenant_shown_apart > 10
+
+
+def test_statement_totals_are_the_sums_of_their_rows(china) -> None:
+    _, run, acct = china
+    statements = [tenant_statement(acct, b) for b in acct.beneficiaries]
+    statements += [job_statement(acct, j) for j in run.jobs.job_id[:60].tolist()]
+    for st_ in statements:
+        rows, t = st_["hours"], st_["totals"]
+        for key in ("energy_mwh", "grid_mwh", "battery_uncertified_mwh", "grid_import_share_mwh",
+                    "location_based_t", "market_based_t"):  # fmt: skip
+            assert t[key] == pytest.approx(math.fsum(r[key] for r in rows), rel=1e-12, abs=1e-12)
+        for r in rows:  # energy = certified green + battery without a certificate + grid
+            parts = sum(r["green_mwh"].values()) + r["battery_uncertified_mwh"] + r["grid_mwh"]
+            assert parts == pytest.approx(r["energy_mwh"], rel=1e-12, abs=1e-12)
+            assert min(r["battery_uncertified_mwh"], r["grid_mwh"]) >= 0.0
+            assert r["market_based_t"] == pytest.approx(r["grid_mwh"] * r["ci_g_per_kwh"] * 1e-3)
+        # Hourly slots, no priority tenants: the grid not covered by certificates is the pro
+        # rata grid import (to the Wh per claim), so location-based = sum of grid x intensity.
+        slack_t = (len(st_["certificates"]) + 1) * 1e-6 * 1e-3 * 1000
+        by_rows = sum(r["grid_mwh"] * r["ci_g_per_kwh"] for r in rows) * 1e-3
+        assert abs(by_rows - t["location_based_t"]) <= slack_t
+        assert t["market_based_t"] <= t["location_based_t"] + slack_t
 
 
 # ---------------------------------------------------------------- GEC ids and registry

@@ -1,12 +1,26 @@
 """Green-power statements of a tenant or a job: pure data, dicts ready for JSON.
 
-A statement gives the energy, the green energy matched hour by hour by source (the certificate
-Wh claimed), the rest as grid electricity, and carbon two ways:
+A statement splits the energy of every hub-hour row into what certificates cover and the rest,
+so that ``energy = green (wind + solar + battery + contracted) + battery_uncertified + grid``:
+
+- ``green_mwh``: the certificate Wh claimed, by source;
+- ``battery_uncertified_mwh``: battery output that carries no green certificate (the battery's
+  opening charge, energy it drew from the grid), the beneficiary's share of the energy its
+  certificates do not cover, in the ratio of the hub-hour's uncertified battery output to its
+  grid import;
+- ``grid_mwh``: the rest, grid electricity its certificates do not cover.
+
+Carbon two ways, per row and in total (a total is the sum of its rows):
 
 - location-based: the beneficiary's pro rata share of the grid import that served the hub's load
-  in each slot x that slot's grid average intensity (the simulator's job carbon);
-- market-based: (energy - green claimed) x the hour's grid intensity. China publishes no residual
+  in each slot (``grid_import_share_mwh``) x that slot's grid average intensity (the simulator's
+  job carbon);
+- market-based: ``grid_mwh`` x the hour's grid average intensity. China publishes no residual
   mix, so the grid average stands in for it (this somewhat understates market-based carbon).
+
+Without priority tenants every beneficiary's certificates cover its pro rata share of the green,
+so ``grid_mwh`` equals ``grid_import_share_mwh`` to the Wh; priority tenants' certificates cover
+more, and the others' less.
 
 A tenant's statement lists the bundles and id ranges it claimed per hub-hour and the GECs
 cancelled for it. A job's figures are its share of its tenant's claims in each hub-hour, pro rata
@@ -19,6 +33,7 @@ only the tenant's jobs at that hub overlapping the job and its months).
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Any
 
 import numpy as np
@@ -34,10 +49,11 @@ from greendispatch.ledger.certificates import (
 )
 
 BASIS = {
-    "location_based": "pro rata share of the grid import serving the hub's load in each slot "
-    "x hourly grid average intensity (direct, operational)",
-    "market_based": "(energy - green certificates claimed) x hourly grid average intensity; "
-    "China publishes no residual mix, so the grid average is used",
+    "location_based": "your pro rata share of the electricity the hub imported from the grid to "
+    "serve its load, hour by hour, x that hour's grid average intensity (direct, operational)",
+    "market_based": "grid electricity your green certificates do not cover (energy less green "
+    "certificates less battery output that carries no certificate) x the hour's grid average "
+    "intensity; China publishes no residual mix, so the grid average is used",
 }
 _CHUNK = 2_000_000  # matrix cells per block when weighing a job's neighbours
 
@@ -63,6 +79,15 @@ def _green(wh: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def _battery_share(acct: Accounting) -> np.ndarray:
+    """(H, n_hours): of the energy no certificate covers, the part the battery gave without one
+    (its output minus its green output) against the grid import serving load."""
+    s, sph = acct.run.supply, acct.axis.slots_per_hour
+    battery = to_hours(np.maximum(s.discharge_mwh - s.discharge_green_mwh, 0.0), sph)
+    rest = battery + to_hours(s.grid_mwh, sph)
+    return np.divide(battery, rest, out=np.zeros_like(rest), where=rest > 0.0)
+
+
 def _statement(
     acct: Accounting,
     kind: str,
@@ -72,14 +97,19 @@ def _statement(
     hour: np.ndarray,
     energy: np.ndarray,
     wh: np.ndarray,
+    grid_share: np.ndarray,
     location_t: np.ndarray,
     ci: np.ndarray,
     certificates: list[dict[str, Any]],
     gec: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Assemble a statement from per-hour arrays; ``wh`` is (4, n) Wh claimed by source."""
+    """Assemble a statement from per-hour arrays; ``wh`` is (4, n) Wh claimed by source,
+    ``grid_share`` the pro rata grid import (MWh) and ``location_t`` its carbon per hour."""
     green = wh.sum(axis=0) / WH_PER_MWH
-    grid = np.maximum(energy - green, 0.0)
+    uncovered = np.maximum(energy - green, 0.0)
+    battery = uncovered * _battery_share(acct)[hub, hour]
+    grid = uncovered - battery
+    market_t = grid * ci * 1e-3
     hub_ids, starts = acct.hub_ids, acct.axis.start
     hours = [
         {
@@ -87,20 +117,32 @@ def _statement(
             "hour_start": starts[t],
             "energy_mwh": e,
             "green_mwh": dict(zip(SOURCES, (x / WH_PER_MWH for x in w), strict=True)),
+            "battery_uncertified_mwh": b,
             "grid_mwh": g,
+            "grid_import_share_mwh": gs,
             "ci_g_per_kwh": c,
+            "location_based_t": lt,
+            "market_based_t": mt,
         }
-        for h, t, e, w, g, c in zip(
+        for h, t, e, w, b, g, gs, c, lt, mt in zip(
             hub.tolist(),
             hour.tolist(),
             energy.tolist(),
             wh.T.tolist(),
+            battery.tolist(),
             grid.tolist(),
+            grid_share.tolist(),
             ci.tolist(),
+            location_t.tolist(),
+            market_t.tolist(),
             strict=True,
         )
     ]
     totals_wh = {name: int(wh[i].sum()) for i, name in enumerate(SOURCES)}
+
+    def total(key: str) -> float:
+        return math.fsum(row[key] for row in hours)
+
     return {
         "kind": kind,
         "scenario": acct.scenario,
@@ -110,12 +152,14 @@ def _statement(
         "period": {"start": period[0], "end": period[1]},
         "basis": dict(BASIS),
         "totals": {
-            "energy_mwh": float(energy.sum()),
+            "energy_mwh": total("energy_mwh"),
             "green_mwh": _green(totals_wh),
             "green_wh": totals_wh,
-            "grid_mwh": float(grid.sum()),
-            "location_based_t": float(location_t.sum()),
-            "market_based_t": float((grid * ci).sum() * 1e-3),
+            "battery_uncertified_mwh": total("battery_uncertified_mwh"),
+            "grid_mwh": total("grid_mwh"),
+            "grid_import_share_mwh": total("grid_import_share_mwh"),
+            "location_based_t": total("location_based_t"),
+            "market_based_t": total("market_based_t"),
         },
         "hours": hours,
         "certificates": certificates,
@@ -156,7 +200,8 @@ def tenant_statement(acct: Accounting, tenant: str) -> dict[str, Any]:
     return _statement(
         acct, "tenant", tenant, period,
         u["hub"].to_numpy()[sel], u["hour"].to_numpy()[sel], u["energy_mwh"].to_numpy()[sel], wh,
-        u["location_t"].to_numpy()[sel], u["ci_g_per_kwh"].to_numpy()[sel], certificates, gec,
+        u["phys_grid_mwh"].to_numpy()[sel], u["location_t"].to_numpy()[sel],
+        u["ci_g_per_kwh"].to_numpy()[sel], certificates, gec,
     )  # fmt: skip
 
 
@@ -246,7 +291,7 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
     if len(slots) == 0:
         none, z = np.zeros(0, dtype=np.int64), np.zeros(0)
         wh0 = np.zeros((4, 0), dtype=np.int64)
-        st = _statement(acct, "job", tenant, ("", ""), none, none, z, wh0, z, z, [], [])
+        st = _statement(acct, "job", tenant, ("", ""), none, none, z, wh0, z, z, z, [], [])
         return st | {
             "job_id": int(job_id),
             "gec_of_tenant": [],
@@ -263,6 +308,7 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
     hours, inv = np.unique(slots // sph, return_inverse=True)
     energy = np.bincount(inv, e_slot)
     own = np.bincount(inv, e_slot * r[slots])
+    grid_share = np.bincount(inv, e_slot * share)
     location_t = np.bincount(inv, e_slot * share * ci) * 1e-3
     ci_w = np.bincount(inv, e_slot * ci) / np.where(energy > 0, energy, 1.0)
     cs = np.r_[0.0, np.cumsum(sig.pue[h] * r)]
@@ -302,7 +348,7 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
         ]
     period = (acct.axis.start[hours[0]], acct.axis.end[hours[-1]])
     st = _statement(acct, "job", tenant, period, np.full(len(hours), h), hours, energy, wh,
-                    location_t, ci_w, certificates,
+                    grid_share, location_t, ci_w, certificates,
                     _job_gecs(acct, j, row, cs, weight, own_gec))  # fmt: skip
     return st | {
         "job_id": int(job_id),
