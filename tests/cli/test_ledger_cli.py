@@ -153,6 +153,29 @@ def test_tenant_statement_page_renders_on_screen_and_paper(ledger_dir: Path, med
     assert "绿电溯源声明" in seen.text and "How to verify" in seen.text
 
 
+def test_statement_page_says_hub_hours_and_where_the_signature_is(ledger_dir: Path) -> None:
+    from greendispatch.report.statement import render_statement
+
+    page = (ledger_dir / "statements" / "tenant-bank.html").read_text(encoding="utf-8")
+    doc = json.loads((ledger_dir / "statements" / "tenant-bank.json").read_text(encoding="utf-8"))
+    n = len(doc["hours"])
+    assert f"{n:,} hub-hours" in page and "每行为一个枢纽的一个小时" in page
+    # Only the JSON file is signed, and the page says so.
+    assert "本声明的签名覆盖其全部内容" not in page
+    assert "签名（Ed25519）在本声明的 JSON 文件（<code>tenant-bank.json</code>）中" in page
+    assert "this page is a printable copy of it and is not itself signed" in page
+    # The bases in both languages, in plain words, not code keys; 绿电合同 for contracted green.
+    for key in ("location_based", "market_based", "gec_of_tenant"):
+        assert key not in page
+    assert (
+        "基于位置的碳排放：按用电量比例分摊" in page and "Location-based CO₂: your pro rata" in page
+    )
+    assert "<th>绿电合同 <span" in page and "合同 contract<" not in page
+    short = render_statement(doc, hours_shown=5)
+    assert f"{n:,} hub-hours, the first 5 shown here; all are in the JSON file" in short
+    assert f"共 {n:,} 行，此处列出前 5 行" in short
+
+
 def test_tampered_ledger_fails_verify_and_statements(
     ledger_dir: Path,
     tmp_path: Path,

@@ -55,6 +55,12 @@ BASIS = {
     "certificates less battery output that carries no certificate) x the hour's grid average "
     "intensity; China publishes no residual mix, so the grid average is used",
 }
+BASIS_ZH = {
+    "location_based": "按用电量比例分摊的枢纽逐小时电网购电量"
+    "× 当小时电网平均碳排放强度（直接排放）",
+    "market_based": "绿电证书未覆盖的电网电量（用电量减去绿电证书、减去无证书的储能放电）"
+    "× 当小时电网平均碳排放强度；中国未发布剩余电力组合因子，故以电网平均值代替",
+}
 _CHUNK = 2_000_000  # matrix cells per block when weighing a job's neighbours
 
 
@@ -151,6 +157,7 @@ def _statement(
         "beneficiary": beneficiary,
         "period": {"start": period[0], "end": period[1]},
         "basis": dict(BASIS),
+        "basis_zh": dict(BASIS_ZH),
         "totals": {
             "energy_mwh": total("energy_mwh"),
             "green_mwh": _green(totals_wh),
@@ -296,6 +303,7 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
             "job_id": int(job_id),
             "gec_of_tenant": [],
             "notes": ["the job was not placed: no energy"],
+            "notes_zh": ["任务未被调度：没有用电"],
         }
     h = int(p.hub[j])
     row = int(acct.rows.row_of[jobs.tenant[j], h])
@@ -358,5 +366,10 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
             "the whole MWh of its own contracted green, taken in job id order from its tenant's; "
             "the tenant's GECs at this hub in the same months are listed apart, for reference "
             "only: they are not the job's."
+        ],
+        "notes_zh": [
+            "绿证（GEC）以整 MWh 计，按租户、枢纽和月份核销。"
+            "本任务的绿证是其自身绿电合同电量中的整 MWh，按任务编号顺序从其租户的绿证中划出；"
+            "租户在本枢纽同月的全部绿证另行列出，仅供参考，不属于本任务。"
         ],
     }
