@@ -95,7 +95,7 @@ def test_simulate_with_oracle_reports_bound_and_captured_shares(tmp_path, capsys
     assert "captured" in stdout and "of oracle" in stdout and "LP lower bound" in stdout
     html = (out / "report.html").read_text()
     assert "captured_share" in html and "下界 bound" in html
-    assert "占取整调度节省比" in html and "rounded_captured_share" in html
+    assert "相对取整调度的捕获率" in html and "rounded_captured_share" in html
 
 
 def test_simulate_says_how_many_mpc_cycles_were_not_solved(tmp_path, capsys, monkeypatch):

@@ -32,7 +32,7 @@ from greendispatch.sim.runner import (
     results_document,
     run_policies,
 )
-from tests.helpers import render_in_browser, small_scenario, write_yaml
+from tests.helpers import DATA_DIR, render_in_browser, small_scenario, write_yaml
 
 # Few jobs over a few days fall short of the generator's utilisation target; that is expected.
 pytestmark = pytest.mark.filterwarnings("ignore:.*utilisation target:RuntimeWarning")
@@ -146,7 +146,7 @@ def test_page_names_every_policy_and_hub_in_both_languages(
     assert "全国一体化算力网络国家枢纽节点" in page  # title_zh
     assert "location-based" in page
     for name in doc["policies"]:
-        assert f"<th>{name}</th>" in page, name
+        assert f'<th class="name">{name}</th>' in page, name
     for hub in sim.loaded.scenario.hubs:
         assert hub.name_zh in page, hub.name_zh
     for value in (f"{len(sim.jobs):,}", str(DAYS), "perfect", str(sim.seed)):  # the config
@@ -224,11 +224,174 @@ def test_oracle_bound_and_captured_share_are_shown_when_present(
         m["captured_share"] = 0.1 * i
     doc["oracle"] = {"bound_t": 1.5, "rounded_t": 2.0, "lp": {"mode": "grouped"}}
     page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
-    assert "捕获占比 Captured share" in page and "<th>下界 bound</th>" in page
+    assert "捕获率 Captured share" in page and '<th class="name">下界 bound</th>' in page
     bars = embedded_figure(page, "comparison")["data"]
     assert bars[0]["x"][-1] == "下界 bound" and bars[0]["y"][-1] == 1.5  # carbon panel
     assert bars[-1]["x"][-1] == "下界 bound" and bars[-1]["y"][-1] == 1.0  # captured: all
-    assert "grouped" in page and "rounded_t" in page
+    assert "分组 grouped" in page and "<dd>2 t CO₂</dd>" in page
+
+
+def _oracle_section(page: str) -> dict[str, str]:
+    """The oracle's figures as the page shows them: {label: text}."""
+    section = page[page.index("Optimal bound (oracle)") :]
+    section = section[: section.index("</dl>")]
+    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section, re.S))
+
+
+def test_oracle_figures_are_formatted_bilingual_text(
+    china: tuple[Simulation, dict[str, Any]], tmp_path: Path
+) -> None:
+    sim, doc = china
+    doc = copy.deepcopy(doc)
+    doc["oracle"] = {  # as results.json has them after a year of china-hubs
+        "bound_t": 7176.9,
+        "rounded_t": 9054.806361868214,
+        "rounding_gap": 0.26165827590821233,
+        "build_s": 0.023878349995356984,
+        "solve_s": 17.82704165999894,
+        "lp": {"mode": "presence", "block_slots": 1, "groups": 1705, "columns": 40544,
+               "rows": 33961},
+        "rounding": {"method": "heuristic", "milp_binaries": 654398},
+        "basis": "LP lower bound on location-based carbon with perfect foresight",
+    }  # fmt: skip
+    page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
+    assert "0.26165827590821233" not in page and "&#34;mode&#34;" not in page
+    assert _oracle_section(page) == {
+        "下界 Lower bound": "7,176.9 t CO₂",
+        "取整调度 Rounded schedule": "9,054.8 t CO₂",
+        "取整差距 Rounding gap": "+26.2%（取整调度相对下界 rounded schedule vs bound）",
+        "线性规划 LP": "驻留 presence（作业留在分配给它的枢纽 each job held to its hub），1,705 组 "
+        "groups，40,544 列 columns，33,961 行 rows，每个时间块 1 个时段 1 slot(s) per time block",
+        "耗时 Time": "构建 build 0.0 s，求解 solve 17.8 s",
+        "取整方法 Rounding": "取整启发式 rounding heuristic，MILP 需 654,398 个二元变量 binaries，"
+        "超出上限 over the limit",
+        "口径 Basis": "完美预见下基于位置碳排放的线性规划下界；取整调度是由其取整得到的可行调度"
+        "（小规模实例为混合整数规划的最优整数调度）。 LP lower bound on location-based carbon "
+        "with perfect foresight.",
+    }
+
+
+def test_captured_shares_have_one_chinese_term_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_yaml(tmp_path / "small.yaml", small_scenario())
+    sim, doc = _simulate(
+        SimulationRequest(scenario=str(src), policies="baseline,oracle", n_jobs=40, seed=1)
+    )
+    page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
+    captured, rounded = METRIC_LABELS["captured_share"], METRIC_LABELS["rounded_captured_share"]
+    assert captured.startswith("捕获率 ") and rounded.startswith("相对取整调度的捕获率 ")
+    for old in ("捕获占比", "占取整调度节省比", "节省比"):
+        assert old not in page, old
+    note = page[page.index("下界 bound：") :]
+    note = note[: note.index("</p>")]
+    assert f"{captured} = (baseline − policy) / (baseline − bound)" in note
+    assert f"{rounded} = (baseline − policy) / (baseline − oracle)" in note
+    shown = _oracle_section(page)  # a real oracle run: the MILP rounded this small instance
+    assert shown["取整方法 Rounding"].startswith(
+        "混合整数规划 MILP（最优整数调度 the best integral"
+    )
+    assert "已证明最优 proven optimal" in shown["取整方法 Rounding"]
+    gap = doc["oracle"]["rounding_gap"]
+    assert shown["取整差距 Rounding gap"].startswith(f"{gap:+.1%}（")
+
+
+def _carbon_change_cells(page: str) -> list[tuple[str, str]]:
+    row = re.search(r'<tr class="carbon_change">(.*?)</tr>', page, re.S)
+    assert row is not None
+    return re.findall(r'<td(?: class="(\w+)")?>([^<]*)</td>', row.group(1))[1:]
+
+
+def test_carbon_change_is_coloured_by_its_sign(
+    china: tuple[Simulation, dict[str, Any]], tmp_path: Path
+) -> None:
+    sim, doc = china
+    doc = copy.deepcopy(doc)
+    base = doc["policies"]["baseline"]["carbon_t"]
+    doc["policies"]["wait-awhile"]["carbon_t"] = base * 1.027  # worse than the baseline
+    doc["policies"]["carbon-time"]["carbon_t"] = base  # no change
+    doc["policies"]["cost"]["carbon_t"] = base * 0.9
+    page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
+    cells = dict(zip(doc["policies"], _carbon_change_cells(page), strict=True))
+    assert cells["baseline"] == ("", "—")
+    assert cells["wait-awhile"] == ("worse", "+2.7%")
+    assert cells["carbon-time"] == ("", "+0.0%")
+    assert cells["cost"] == ("better", "-10.0%")
+    seen = render_in_browser(
+        tmp_path / "report.html",
+        "[...document.querySelectorAll('tr.carbon_change td')].map("
+        "td => [td.textContent, getComputedStyle(td).color])",
+    )
+    colours = dict(seen.value)
+    assert colours["+2.7%"] == "rgb(179, 38, 30)"  # red: more carbon than the baseline
+    assert colours["-10.0%"] == "rgb(35, 122, 46)"  # green: less
+
+
+def test_tables_fit_the_page_without_a_horizontal_scrollbar(
+    china: tuple[Simulation, dict[str, Any]], tmp_path: Path
+) -> None:
+    sim, doc = china
+    doc = copy.deepcopy(doc)
+    doc["oracle"] = {"bound_t": 1.5, "rounded_t": 2.0}  # two more columns: oracle and bound
+    doc["policies"]["oracle"] = doc["policies"]["green-first"]
+    path = write_report(tmp_path / "report.html", sim, doc)
+    seen = render_in_browser(  # at 1280 px wide (Playwright's default page)
+        path,
+        "[innerWidth, [...document.querySelectorAll('div.scroll')].map("
+        "d => [d.querySelector('thead th').textContent, d.scrollWidth, d.clientWidth])]",
+    )
+    width, tables = seen.value
+    assert width == 1280 and len(tables) == 4  # hubs, signal sources, comparison, utilisation
+    for first_header, scroll_width, client_width in tables:
+        assert scroll_width <= client_width, (first_header, scroll_width, client_width)
+
+
+def test_hub_table_says_its_means_are_over_the_simulated_period(
+    china: tuple[Simulation, dict[str, Any]], report: tuple[Path, str]
+) -> None:
+    sim, _ = china
+    _, page = report
+    assert "年均" not in page
+    assert '模拟期平均 PUE <span class="en">Mean PUE over the run</span>' in page
+    assert '模拟期平均碳强度 <span class="en">Mean grid intensity over the run, gCO₂/kWh' in page
+    assert f"模拟期（{DAYS} 天）" in page and f"simulated period ({DAYS} days)" in page
+    first = re.search(r'<table class="hubs">.*?<tbody>\s*<tr>(.*?)</tr>', page, re.S)
+    assert first is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", first.group(1), re.S)
+    assert cells[-1] == f"{np.mean(sim.signals.pue[0]):.3f}"  # over the 3 days simulated
+    assert cells[-2] == f"{np.mean(sim.signals.ci_g_per_kwh[0]):,.0f}"
+
+
+def test_notes_and_modelled_signals_are_bilingual(report: tuple[Path, str]) -> None:
+    _, page = report
+    notes = re.findall(r"<li>(.*?)</li>", page[page.index("Modelled signals") :], re.S)
+    shortfalls = [n for n in notes if "utilisation target" in n]
+    assert shortfalls and all("资源池" in n and "目标利用率" in n for n in shortfalls)
+    # china-hubs models every signal: no "the others are read from data files".
+    assert "The others are read from data files" not in page
+
+
+def test_signals_from_files_are_said_so(tmp_path: Path) -> None:
+    data = small_scenario()
+    for hub in data["hubs"]:
+        hub["grid"] = {"zone": "DE-LU", "carbon": "file", "currency": "USD",
+                       "carbon_file": str(DATA_DIR / "grid-2023" / "DE-LU.csv")}  # fmt: skip
+    src = write_yaml(tmp_path / "files.yaml", data)
+    sim, doc = _simulate(SimulationRequest(scenario=str(src), policies="baseline", n_jobs=20))
+    page = write_report(tmp_path / "report.html", sim, doc).read_text(encoding="utf-8")
+    assert "（其余信号读取自数据文件 The others are read from data files.）" in page
+    assert "成本 Cost (USD，电网 + 绿电合同 grid + contracted)" in page
+
+
+def test_cost_names_its_currency_and_contracted_green_is_one_term(
+    report: tuple[Path, str],
+) -> None:
+    _, page = report
+    assert "<td>成本 Cost (CNY，电网 + 绿电合同 grid + contracted)</td>" in page
+    assert "合约绿电" not in page
+    assert '绿电合同 <span class="en">Contracted green MW</span>' in page
+    names = [t["name"] for t in embedded_figure(page, "supply")["data"]]
+    assert "绿电合同 Contracted green" in names
 
 
 def test_single_policy_without_baseline(tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ from greendispatch.report.tables import (  # noqa: F401
     _comparison_rows,
     _fmt,
     _modelled_summary,
+    _oracle_rows,
     _scalar,
     _signal_rows,
     _utilisation_rows,
@@ -95,13 +96,9 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
     policies: dict[str, dict[str, Any]] = doc.get("policies", {})
     columns = list(policies.items())
     oracle = doc.get("oracle")
-    oracle_extra: list[tuple[str, str]] = []
     if isinstance(oracle, dict):
         # The bound as a column of its own; the rounded schedule is the policy "oracle".
         columns.append((BOUND_COLUMN, {"carbon_t": oracle.get("bound_t"), "captured_share": 1.0}))
-        oracle_extra = [
-            (k, json.dumps(v, ensure_ascii=False)) for k, v in oracle.items() if k != "bound_t"
-        ]
     keys = metric_keys(columns)
     bar_keys = [
         k for k in ("carbon_t", "green_share", "wait_mean_h", "captured_share") if k in keys
@@ -119,6 +116,10 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
         )
         figures["starts"] = _json_for_html(starts_figure(sim, shown, labels))
     sig_cols, sig_rows, sig_notes = _signal_rows(sim, hubs)
+    modelled, from_files = _modelled_summary(sim)
+    # One currency per scenario (the loader refuses a mix): the hubs' own, else results.json's.
+    currency = next((h["currency"] for h in hubs if h.get("currency")), "")
+    currency = currency or str(doc.get("units", {}).get("cost", "")).split(" ")[0]
     cfg = doc.get("config", {})
     config_items = [
         (label, f"{cfg[k]:,}" if k == "jobs" else cfg[k])
@@ -141,15 +142,18 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
         "title_zh": scenario.title_zh,
         "config": config_items,
         "carbon_basis": doc.get("carbon_basis", summary["carbon_basis"]),
-        "modelled": _modelled_summary(sim),
+        "modelled": modelled,
+        "from_files": from_files,
         "machine": doc.get("machine", ""),
         "notes": list(doc.get("notes", [])),
         "hubs": hubs,
         "columns": [name for name, _ in columns],
         "has_oracle": isinstance(oracle, dict),
         "oracle_scalar": None if isinstance(oracle, dict) or oracle is None else oracle,
-        "oracle_extra": oracle_extra,
-        "rows": _comparison_rows(columns, keys, doc.get("units", {})),
+        "oracle_rows": _oracle_rows(oracle) if isinstance(oracle, dict) else [],
+        "captured_label": METRIC_LABELS["captured_share"],
+        "rounded_captured_label": METRIC_LABELS["rounded_captured_share"],
+        "rows": _comparison_rows(columns, keys, currency),
         "policies": list(policies),
         "utilisation": _utilisation_rows(doc, hubs),
         "chosen": chosen,
@@ -160,6 +164,7 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
         "figures": figures,
         "plot_config": _json_for_html(PLOT_CONFIG),
         "dt_h": sim.signals.grid.dt_h,
+        "days": sim.signals.grid.n_slots * sim.signals.grid.dt_h / 24,
     }
 
 

@@ -200,16 +200,22 @@ def generate_jobs(
         devices[m], duration[m] = _scale_pool(d0[m], t0[m], online[m], target, cap, max_dur, rng)
         got = float(devices[m] @ duration[m])
         if abs(got / target - 1) > 0.05:
+            pool_kind, count, share = POOL_KINDS[p].value, int(m.sum()), f"{got / target:.0%}"
             if got < target:
+                advice_zh = (
+                    f"作业已达上限（每个作业 {cap:,} 台设备、{max_dur:g} 小时），"
+                    "可增加 --jobs 或 --days"
+                )
                 advice = (
                     f"the jobs are at their caps ({cap:,} devices and {max_dur:g} h a job), so "
                     "give more --jobs or more --days"
                 )
             else:
+                advice_zh = "最小的作业已超出目标，可减少 --jobs"
                 advice = "even the smallest jobs exceed it, so give fewer --jobs"
             warnings.warn(
-                f"{POOL_KINDS[p].value} pool: {int(m.sum())} jobs reach {got / target:.0%} of "
-                f"the utilisation target; {advice}",
+                f"{pool_kind} 资源池：{count} 个作业达到目标利用率的 {share}；{advice_zh}。"
+                f"{pool_kind} pool: {count} jobs reach {share} of the utilisation target; {advice}",
                 RuntimeWarning,
                 stacklevel=2,
             )
