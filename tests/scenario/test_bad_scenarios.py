@@ -221,6 +221,28 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         _set("time", "start", value="9999-12-31T00:00:00Z"),
         ["time.start: must be a time between the years 1900 and 2200"],
     ),
+    (
+        "mixed-currencies",
+        _set("hubs", 1, "grid", "currency", value="USD"),
+        [
+            "hubs[1].grid.currency: hub 'east' prices its grid energy and contracted green in USD, "
+            "hub 'west' in CNY",
+            "every hub must use one currency",
+        ],
+    ),
+    (
+        "price-file-not-in-usd",
+        _set(
+            "hubs",
+            1,
+            "grid",
+            value={"zone": "CN-SH", "price": "file", "price_file": "prices-2023/DE-LU.csv"},
+        ),
+        [
+            "hubs[1].grid.currency: hub 'east' reads its prices from price_file in USD/MWh",
+            "set currency: USD",
+        ],
+    ),
 ]
 
 

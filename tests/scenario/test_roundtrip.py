@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,7 +74,6 @@ grids = st.one_of(
         carbon=st.just(SignalSource.FILE),
         carbon_file=st.just("grid-2023/DE-LU.csv"),
         weather_file=st.sampled_from([None, "weather-2023/DE-LU.json"]),
-        currency=st.just("USD"),
     ),
 )
 climates = st.builds(Climate, t_mean_c=fl(-10, 30), wind_mean_ms=fl(1, 12), solar_cf=fl(0.05, 0.3))
@@ -92,6 +93,7 @@ planned = st.builds(
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     hub_ids = draw(st.lists(ids, min_size=1, max_size=4, unique=True))
+    currency = draw(st.sampled_from(["CNY", "USD"]))  # one per scenario: the loader refuses a mix
     region_ids = draw(st.lists(ids.filter(lambda s: s not in hub_ids), max_size=3, unique=True))
     hubs = tuple(
         Hub(
@@ -100,7 +102,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             name_zh=draw(zh),
             lat=draw(fl(-90, 90)),
             lon=draw(fl(-180, 180)),
-            grid=draw(grids),
+            grid=dataclasses.replace(draw(grids), currency=currency),
             pools=tuple(draw(st.lists(pools, min_size=1, max_size=3))),
             racks=draw(st.integers(0, 10**6)),
             rack_kw=draw(fl(1, 60)),

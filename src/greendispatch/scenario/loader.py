@@ -226,6 +226,46 @@ def check_scenario(s: ScenarioIn, source: str, lines: dict[Loc, int]) -> list[Pr
                 f"battery_mwh and battery_mw must both be > 0 or both 0 "
                 f"(got {a.battery_mwh} MWh, {a.battery_mw} MW)",
             )
+    for loc, msg in _currency_problems(s):
+        add(loc, msg)
+    return out
+
+
+#: The price CSVs' column is ``Price (USD/MWh)``: a hub that reads one prices in USD.
+PRICE_FILE_CURRENCY = "USD"
+
+
+def _currency_problems(s: ScenarioIn) -> list[tuple[Loc, str]]:
+    """Costs are summed over hubs and the ``cost`` policy compares prices across them, with
+    nothing converted: every hub must price its grid energy and contracted green in the first
+    hub's currency, and a hub whose prices come from a file in USD."""
+    out: list[tuple[Loc, str]] = []
+    first = s.hubs[0]
+    files = any(h.grid.price is SignalSource.FILE for h in s.hubs)
+    how = (
+        f"price files are in {PRICE_FILE_CURRENCY}: give the modelled hubs' flat_price_per_mwh "
+        f"in {PRICE_FILE_CURRENCY} and set currency: {PRICE_FILE_CURRENCY}"
+        if files
+        else "give one hub's flat_price_per_mwh in the other's currency and set currency to match"
+    )
+    for i, h in enumerate(s.hubs):
+        loc: Loc = ("hubs", i, "grid", "currency")
+        cur = h.grid.currency
+        if h.grid.price is SignalSource.FILE and cur != PRICE_FILE_CURRENCY:
+            msg = (
+                f"hub '{h.id}' reads its prices from price_file in {PRICE_FILE_CURRENCY}/MWh "
+                f"(column 'Price ({PRICE_FILE_CURRENCY}/MWh)') but its currency is '{cur}': "
+                f"set currency: {PRICE_FILE_CURRENCY}"
+            )
+            out.append((loc, msg))
+        elif cur != first.grid.currency:
+            msg = (
+                f"hub '{h.id}' prices its grid energy and contracted green in {cur}, hub "
+                f"'{first.id}' in {first.grid.currency}: costs are summed across hubs and "
+                f"compared by the cost policy without conversion, so every hub must use one "
+                f"currency ({how})"
+            )
+            out.append((loc, msg))
     return out
 
 
