@@ -243,6 +243,51 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             "set currency: USD",
         ],
     ),
+    (
+        "zone-by-chinese-name",
+        _set("hubs", 0, "grid", "zone", value="内蒙古"),
+        [
+            "hubs[0].grid.zone",
+            "unknown zone '内蒙古'",
+            "did you mean 'CN-NM' (内蒙古 Inner Mongolia)?",
+        ],
+    ),
+    (
+        "zone-like-no-province",
+        _set("hubs", 0, "grid", "zone", value="XX"),
+        [
+            "hubs[0].grid.zone",
+            "the 30 codes are: CN-AH 安徽, CN-BJ 北京,",
+            "CN-XJ 新疆, CN-YN 云南",
+        ],
+    ),
+    (
+        "turbine-by-maker-name",
+        _set("hubs", 0, "assets", "turbine_type", value="GW155-4.5MW"),
+        [
+            "hubs[0].assets.turbine_type: unknown turbine type 'GW155-4.5MW'",
+            "did you mean 'E-141/4200' (141 m rotor, 4.2 MW)",
+            "all 67 types: `greendispatch scenario turbines`",
+        ],
+    ),
+    (
+        "chinese-scenario-name",
+        _set("name", value="和林格尔-自建"),
+        [
+            "name: may contain only ASCII letters",
+            "(got '和林格尔-自建'); a Chinese name goes in title_zh",
+        ],
+    ),
+    (
+        "chinese-hub-id",
+        _set("hubs", 1, "id", value="乌兰察布"),
+        ["hubs[1].id: may contain only ASCII letters", "a Chinese name goes in name_zh"],
+    ),
+    (
+        "fullwidth-digits",
+        _set("hubs", 0, "pools", 0, "devices", value="５０００"),
+        ["hubs[0].pools[0].devices: must be a whole number", "full-width '５'", "write '5000'"],
+    ),
 ]
 
 
@@ -280,6 +325,20 @@ def test_message_names_the_line_of_the_bad_value(
     assert f"{path}:{expected_line}: hubs[2].pools[0].devices: must be > 0 (got -8)" in err
 
 
+# Typed with a Chinese input method: a full-width colon is named, with the line to write.
+_FW_HUB = """\
+name: fw
+hubs:
+  - id: west
+    name: West
+    lat: 40.4
+    lon: 111.8
+    grid: {zone: CN-NM}
+    pools:
+      - {kind: ai, device_model: acc, devices: 100, pflops_per_device: 0.3, kw_per_device: 0.9}
+"""
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
@@ -298,6 +357,21 @@ def test_message_names_the_line_of_the_bad_value(
         ),
         ("a: &a [1, *a]\n", "expands to more than 1,000,000 values"),
         ("hubs: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        (
+            _FW_HUB + "    assets: {wind_mw：50, solar_mw: 30}\n",
+            "s.yaml:10: hubs[0].assets.wind_mw：50: unknown key 'wind_mw：50'; it contains the "
+            "full-width '：' (fullwidth colon, U+FF1A): write 'wind_mw: 50' in ASCII\n",
+        ),
+        (
+            _FW_HUB + "    assets:\n      wind_mw：50\n",
+            "s.yaml:10: hubs[0].assets: must be a mapping of keys (got 'wind_mw：50'); it contains "
+            "the full-width '：' (fullwidth colon, U+FF1A): write 'wind_mw: 50' in ASCII\n",
+        ),
+        (
+            _FW_HUB.replace("name: West", "name：West"),
+            "s.yaml:5: not valid YAML: could not find expected ':'; line 4 contains the "
+            "full-width '：' (fullwidth colon, U+FF1A): write 'name: West' in ASCII\n",
+        ),
     ],
     ids=[
         "yaml-syntax",
@@ -307,6 +381,9 @@ def test_message_names_the_line_of_the_bad_value(
         "alias-bomb",
         "self-alias",
         "deep-nesting",
+        "fullwidth-colon-in-a-key",
+        "fullwidth-colon-in-a-value",
+        "fullwidth-colon-in-yaml-syntax",
     ],
 )
 def test_unreadable_files(

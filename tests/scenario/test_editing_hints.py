@@ -1,4 +1,5 @@
-"""What a person editing a scenario is told: the docs' examples, which must stay valid."""
+"""What a person editing a scenario is told: the turbine list, and the docs' examples that
+must stay valid."""
 
 from __future__ import annotations
 
@@ -8,9 +9,21 @@ from pathlib import Path
 import pytest
 
 from greendispatch.scenario.loader import builtin_names, load_scenario
+from greendispatch.signals.wind import available_turbine_types
 from tests.helpers import DATA_DIR, run_cli
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
+
+
+def test_turbines_command_lists_every_valid_type_with_its_size(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run_cli(["scenario", "turbines"], capsys, monkeypatch)
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines()]
+    assert [r[0] for r in rows] == available_turbine_types()
+    assert ["E-141/4200", "141", "m", "4.2", "MW"] in rows
+    assert ["V100/1800/GS", "100", "m", "1.8", "MW"] in rows
 
 
 def _yaml_block_after(heading: str) -> str:

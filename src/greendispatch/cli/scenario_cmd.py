@@ -78,6 +78,22 @@ def scenario_validate(
     )
 
 
+@scenario_app.command("turbines")
+def scenario_turbines() -> None:
+    """List the wind turbine types that assets.turbine_type may name.
+
+    They are windpowerlib's bundled oedb power curves; rotor diameter and rated power are read
+    from each name (``E-141/4200``: 141 m, 4.2 MW)."""
+    from greendispatch.scenario.hints import turbine_size
+    from greendispatch.signals.wind import available_turbine_types
+
+    for name in available_turbine_types():
+        rotor, kw = turbine_size(name)
+        rotor_text = f"{rotor:g} m" if rotor else "—"
+        power_text = f"{kw / 1000:g} MW" if kw else "—"
+        out_console.print(f"{name:<14} {rotor_text:>6} {power_text:>8}", highlight=False)
+
+
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from greendispatch.domain import Scenario, SignalSource
 from greendispatch.errors import Problem, ScenarioError
+from greendispatch.scenario.hints import fullwidth_hint
 from greendispatch.scenario.schema import ScenarioIn, model_at, to_domain
 from greendispatch.scenario.yamlmap import Loc, format_loc, line_of, parse_yaml_with_lines
 
@@ -130,8 +131,11 @@ _MESSAGES = {
     "too_short": "must have at least {min_length} item(s)",
     "string_too_short": "must have at least {min_length} character(s)",
     "string_too_long": "must have at most {max_length} characters",
-    "string_pattern_mismatch": "may contain only letters, digits, '_', '-' and '.'",
+    "string_pattern_mismatch": "may contain only ASCII letters A-Z a-z, digits 0-9, '_', '-' "
+    "and '.'",
 }
+#: Where a Chinese name belongs when an identifier key is given one.
+_CHINESE_NAME_KEY = {"name": "title_zh", "id": "name_zh"}
 
 
 def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem:
@@ -145,7 +149,12 @@ def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem
         valid = sorted(model.model_fields) if model else []
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
         msg = f"unknown key '{key}'"
-        msg += f"; did you mean '{close[0]}'?" if close else f" (valid keys: {', '.join(valid)})"
+        if fullwidth_hint(key):  # wind_mw：50 -- a colon typed with a Chinese input method
+            msg += fullwidth_hint(key)
+        else:
+            msg += (
+                f"; did you mean '{close[0]}'?" if close else f" (valid keys: {', '.join(valid)})"
+            )
         return Problem(source, line_of(lines, loc), format_loc(loc), msg)
     if kind == "enum":
         msg = f"must be one of {ctx.get('expected', '')} (got {got!r})"
@@ -157,6 +166,15 @@ def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem
             msg += f" (got {got!r})"
     else:
         msg = f"{err['msg']} (got {got!r})"
+    if isinstance(got, str):
+        msg += fullwidth_hint(got)
+        if kind == "string_pattern_mismatch" and not got.isascii():
+            key = str(loc[-1])
+            msg += (
+                f"; a Chinese name goes in {_CHINESE_NAME_KEY[key]}"
+                if key in _CHINESE_NAME_KEY
+                else "; write the hub's or region's id, not its name"
+            )
     return Problem(source, line_of(lines, loc), format_loc(loc), msg)
 
 

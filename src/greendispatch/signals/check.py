@@ -7,6 +7,7 @@ from pathlib import Path
 
 from greendispatch.domain import SignalSource
 from greendispatch.errors import Problem
+from greendispatch.scenario.hints import turbine_hint, zone_hint
 from greendispatch.scenario.loader import LoadedScenario, data_file_problems, suggest
 from greendispatch.scenario.yamlmap import Loc, format_loc, line_of
 from greendispatch.signals.carbon import load_provincial_factors
@@ -21,7 +22,7 @@ def signal_input_problems(loaded: LoadedScenario, data_dir: Path | None) -> list
     def add(loc: Loc, msg: str) -> None:
         out.append(Problem(loaded.source, line_of(loaded.lines, loc), format_loc(loc), msg))
 
-    provinces = sorted(load_provincial_factors())
+    provinces = {c: (f.name, f.name_zh) for c, f in load_provincial_factors().items()}
     presets = sorted(TOU_PRESETS)
     turbines: list[str] | None = None
     for i, h in enumerate(loaded.scenario.hubs):
@@ -30,7 +31,7 @@ def signal_input_problems(loaded: LoadedScenario, data_dir: Path | None) -> list
             add(
                 (*base, "zone"),
                 f"unknown zone '{g.zone}' for a modelled grid: expected a Chinese province code "
-                f"such as CN-NM{suggest(g.zone, provinces)}",
+                f"such as CN-NM{zone_hint(g.zone, provinces)}",
             )
         if g.price is SignalSource.MODELLED and g.tou not in TOU_PRESETS:
             add(
@@ -45,6 +46,6 @@ def signal_input_problems(loaded: LoadedScenario, data_dir: Path | None) -> list
             add(
                 ("hubs", i, "assets", "turbine_type"),
                 f"unknown turbine type '{t}' (not in windpowerlib's turbine library)"
-                f"{suggest(t, turbines)}",
+                f"{turbine_hint(t, turbines)}",
             )
     return out + data_file_problems(loaded, data_dir)

@@ -1,0 +1,120 @@
+"""What to do about a bad value in a scenario file: the hints that scenario messages end with.
+
+Pure functions of text (and of the valid values, which the caller passes in), so that the
+signal checks can use them for zones and turbines without this layer importing theirs:
+full-width punctuation typed with a Chinese input method, identifiers that must be ASCII, a
+province written by name instead of by code, a turbine written by its maker's name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+#: Full-width forms of ASCII (U+FF01..U+FF5E) and the ideographic space: what a Chinese input
+#: method types for ``:``, ``,``, digits, letters and the space.
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+#: The command that lists every turbine type a scenario may name.
+TURBINES_COMMAND = "greendispatch scenario turbines"
+
+
+def _ascii_of(ch: str) -> str:
+    return " " if ch == "\u3000" else chr(ord(ch) - 0xFEE0)
+
+
+def fullwidth_hint(text: str, what: str = "it") -> str:
+    """``"; it contains the full-width '：' (fullwidth colon, U+FF1A): write 'wind_mw: 50' in
+    ASCII"`` for text typed with a Chinese input method, else ``""``. A full-width colon becomes
+    ``": "`` in the suggestion (YAML needs the space after an ASCII colon)."""
+    found = list(dict.fromkeys(_FULLWIDTH.findall(text)))
+    if not found:
+        return ""
+    named = ", ".join(
+        f"'{ch}' ({unicodedata.name(ch, 'full-width').lower()}, U+{ord(ch):04X})" for ch in found
+    )
+    fixed = _FULLWIDTH.sub(lambda m: ": " if m.group() == "：" else _ascii_of(m.group()), text)
+    fixed = re.sub(r": +", ": ", fixed)
+    return f"; {what} contains the full-width {named}: write '{fixed.strip()}' in ASCII"
+
+
+def zone_hint(zone: str, provinces: Mapping[str, tuple[str, str]]) -> str:
+    """What to write for an unknown province: the codes whose Chinese or English name the value
+    names (``内蒙古`` -> CN-NM), else a close code (``CN-NMG`` -> CN-NM), else every code.
+
+    ``provinces`` maps code -> (English name, Chinese name).
+    """
+    value = zone.strip()
+    squeezed = value.replace(" ", "").lower()
+    named = [
+        code
+        for code, (en, zh) in provinces.items()
+        if value
+        and (
+            zh in value
+            or (len(value) >= 2 and value in zh)
+            or en.replace(" ", "").lower() == squeezed
+            or code.lower() == squeezed
+        )
+    ]
+    named += difflib.get_close_matches(value.upper(), list(provinces), n=1, cutoff=0.5)
+    named = list(dict.fromkeys(named))
+    if named:
+        return (
+            f"; did you mean {_or(f'{c!r} ({provinces[c][1]} {provinces[c][0]})' for c in named)}?"
+        )
+    codes = ", ".join(f"{c} {zh}" for c, (_, zh) in sorted(provinces.items()))
+    return f"; the {len(provinces)} codes are: {codes}"
+
+
+def _or(items: Iterable[str]) -> str:
+    words = list(items)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def turbine_size(name: str) -> tuple[float | None, float | None]:
+    """(rotor diameter m, rated power kW) read from a turbine's name: oedb names are
+    ``<maker><rotor>/<kW>`` (``E-141/4200``); a maker's own name such as ``GW155-4.5MW`` gives
+    the rotor and the power in MW. None where the name does not say."""
+    oedb = re.fullmatch(r"\D*(\d+)/(\d+)(?:/.*)?", name)
+    if oedb:
+        return float(oedb.group(1)) or None, float(oedb.group(2)) or None
+    mw = re.search(r"(\d+(?:\.\d+)?)\s*MW", name, re.I)
+    kw = re.search(r"/(\d{3,5})(?!\d)", name)
+    power = float(mw.group(1)) * 1000 if mw else float(kw.group(1)) if kw else None
+    rotors = re.findall(r"(?<![\d.])(\d{2,3})(?![\d.]|\s*MW)", name, re.I)
+    rotor = next((float(d) for d in rotors if 30 <= int(d) <= 250), None)
+    return rotor, power or None
+
+
+def turbine_hint(turbine: str, valid: Iterable[str], n: int = 3) -> str:
+    """The valid turbine types nearest ``turbine``: a close spelling first, then the nearest in
+    rotor diameter and rated power (log distance, ties by spelling); and where to see them all."""
+    names = list(valid)
+    picks = difflib.get_close_matches(turbine, names, n=1, cutoff=0.5)
+    rotor, power = turbine_size(turbine)
+    if rotor is not None or power is not None:
+
+        def distance(name: str) -> tuple[float, float]:
+            r, p = turbine_size(name)
+            d = 0.0
+            for want, have in ((rotor, r), (power, p)):
+                if want is not None:
+                    d += abs(math.log(want / have)) if have else math.inf
+            return d, -difflib.SequenceMatcher(None, turbine, name).ratio()
+
+        picks += sorted(names, key=distance)[:n]
+    picks = list(dict.fromkeys(picks))[:n]
+    every = f"all {len(names)} types: `{TURBINES_COMMAND}`"
+    if not picks:
+        return f"; {every}"
+    return f"; did you mean {_or(f'{p!r} ({_size_text(p)})' for p in picks)}? {every}"
+
+
+def _size_text(name: str) -> str:
+    rotor, power = turbine_size(name)
+    parts = [f"{rotor:g} m rotor" if rotor else "", f"{power / 1000:g} MW" if power else ""]
+    return ", ".join(p for p in parts if p)
