@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from greendispatch.cli.common import DataDirOpt, _load_with_signals, err_console, out_console
 from greendispatch.errors import InputError, Problem
@@ -15,10 +16,12 @@ from greendispatch.paths import os_reason
 from greendispatch.scenario.dump import dump_scenario
 from greendispatch.scenario.loader import (
     DEFAULT_SCENARIO,
+    LoadedScenario,
     builtin_names,
     builtin_text,
     load_scenario,
     resolve_data_dir,
+    scenario_warnings,
 )
 
 scenario_app = typer.Typer(help="List, show, validate and export scenarios.", no_args_is_help=True)
@@ -50,6 +53,7 @@ def scenario_show(
     from greendispatch.report.summary import scenario_summary
 
     loaded, signals, _ = _load_with_signals(name_or_path, data_dir, quiet=as_json)
+    _print_warnings(loaded)
     summary = scenario_summary(loaded.scenario, signals)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
@@ -69,6 +73,7 @@ def scenario_validate(
 
     loaded = load_scenario(path)
     build_signals(loaded, resolve_data_dir(data_dir))  # reads and checks every data file
+    _print_warnings(loaded)
     s = loaded.scenario
     out_console.print(
         f"[green]ok[/green]: {loaded.source}: scenario '{s.name}' with {len(s.hubs)} hubs, "
@@ -76,6 +81,14 @@ def scenario_validate(
         "slots",
         highlight=False,
     )
+
+
+def _print_warnings(loaded: LoadedScenario) -> None:
+    """Print what is valid but likely a mistake, one ``warning: file:LINE: field: ...`` each."""
+    for problem in scenario_warnings(loaded):
+        err_console.print(
+            f"[yellow]warning[/yellow]: {escape(str(problem))}", highlight=False, soft_wrap=True
+        )
 
 
 @scenario_app.command("turbines")

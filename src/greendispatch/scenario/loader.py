@@ -287,6 +287,24 @@ def _currency_problems(s: ScenarioIn) -> list[tuple[Loc, str]]:
     return out
 
 
+def scenario_warnings(loaded: LoadedScenario) -> list[Problem]:
+    """Things that are allowed but almost surely not meant, as problems to print as warnings
+    (the scenario stays valid): a battery at a hub with no own wind or solar to charge it."""
+    out: list[Problem] = []
+    for i, h in enumerate(loaded.scenario.hubs):
+        a = h.assets
+        if a.battery_mwh > 0 and a.wind_mw == 0 and a.solar_mw == 0:
+            loc: Loc = ("hubs", i, "assets", "battery_mwh")
+            msg = (
+                f"hub '{h.id}' has a {a.battery_mwh:g} MWh battery but no own wind or solar "
+                "(wind_mw and solar_mw are 0), and batteries charge only from those: it is never "
+                "charged; give the hub wind_mw or solar_mw, or run simulate with --grid-charge to "
+                "charge it from the grid"
+            )
+            out.append(Problem(loaded.source, line_of(loaded.lines, loc), format_loc(loc), msg))
+    return out
+
+
 def resolve_data_dir(cli_value: str | Path | None) -> Path | None:
     """The data folder: ``--data-dir`` if given, else ``$GREENDISPATCH_DATA``, else None."""
     if cli_value:
