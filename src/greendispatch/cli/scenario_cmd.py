@@ -95,8 +95,7 @@ def _print_warnings(loaded: LoadedScenario) -> None:
 def scenario_turbines() -> None:
     """List the wind turbine types that assets.turbine_type may name.
 
-    They are windpowerlib's bundled oedb power curves; rotor diameter and rated power are read
-    from each name (``E-141/4200``: 141 m, 4.2 MW)."""
+    windpowerlib's oedb power curves; size and rating from the name (E-141/4200: 141 m, 4.2 MW)"""
     from greendispatch.scenario.hints import turbine_size
     from greendispatch.signals.wind import available_turbine_types
 
