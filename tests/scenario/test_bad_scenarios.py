@@ -222,6 +222,11 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ["time.start: must be a time between the years 1900 and 2200"],
     ),
     (
+        "start-off-the-hour",
+        _set("time", "start", value="2023-01-31T20:30:00Z"),
+        ["time.start: must be on a whole UTC hour, like 2023-01-01T00:00:00Z"],
+    ),
+    (
         "mixed-currencies",
         _set("hubs", 1, "grid", "currency", value="USD"),
         [

@@ -162,6 +162,9 @@ class TimeIn(_Strict):
             raise ValueError(f"must be in UTC, ending in Z (got {v!r})")
         if not 1900 <= ts.year <= 2200:
             raise ValueError(f"must be a time between the years 1900 and 2200 (got {v!r})")
+        if (ts.minute, ts.second, ts.microsecond) != (0, 0, 0):
+            # the data files are hourly and the ledger's certificates cover UTC clock hours
+            raise ValueError(f"must be on a whole UTC hour, like 2023-01-01T00:00:00Z (got {v!r})")
         return v
 
     @field_validator("dt_h")
