@@ -196,3 +196,26 @@ def test_intensity_from_modelled_share_for_inner_mongolia_year():
 def test_intensity_rejects_bad_inputs(factor, share):
     with pytest.raises(ModelError):
         modelled_intensity(factor, share)
+
+
+def test_hubs_on_one_provincial_grid_share_its_intensity(tmp_path):
+    """Two hubs in Inner Mongolia (CN-NM) draw on one provincial grid: one hourly intensity,
+    shaped by the first one's weather; a hub in Shanghai keeps its own."""
+    import copy
+
+    from greendispatch.scenario.loader import load_scenario
+    from greendispatch.signals.build import build_signals
+    from tests.helpers import small_scenario, write_yaml
+
+    doc = small_scenario()
+    doc["time"]["days"] = 7
+    second = copy.deepcopy(doc["hubs"][0])
+    second.update(id="ulanqab", name="Ulanqab", lat=41.0, lon=113.1)
+    doc["hubs"].append(second)
+    sig = build_signals(load_scenario(write_yaml(tmp_path / "s.yaml", doc)))
+    west, east, ulanqab = (sig.hub_ids.index(h) for h in ("west", "east", "ulanqab"))
+    assert np.array_equal(sig.ci_g_per_kwh[west], sig.ci_g_per_kwh[ulanqab])
+    assert np.array_equal(sig.renewable_share[west], sig.renewable_share[ulanqab])
+    assert not np.array_equal(sig.wind_pu[west], sig.wind_pu[ulanqab])  # own weather, own wind
+    assert not np.allclose(sig.ci_g_per_kwh[west], sig.ci_g_per_kwh[east])
+    assert "shared with hub west" in sig.meta[ulanqab].sources["ci_g_per_kwh"]

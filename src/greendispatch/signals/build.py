@@ -116,8 +116,9 @@ def build_signals(loaded: LoadedScenario, data_dir: Path | None = None) -> Signa
         raise ScenarioError(problems)
     scenario = loaded.scenario
     grid = scenario_grid(scenario)
+    provinces: dict[tuple[str, float, float, float], tuple[np.ndarray, np.ndarray, str]] = {}
     per_hub = [
-        _hub_signals(i, hub, scenario.seed, grid, loaded, data_dir)
+        _hub_signals(i, hub, scenario.seed, grid, loaded, data_dir, provinces)
         for i, hub in enumerate(scenario.hubs)
     ]
     arrays = {name: np.vstack([h[0][name] for h in per_hub]) for name in SIGNAL_NAMES}
@@ -201,7 +202,11 @@ def _hub_signals(
     grid: TimeGrid,
     loaded: LoadedScenario,
     data_dir: Path | None,
+    provinces: dict[tuple[str, float, float, float], tuple[np.ndarray, np.ndarray, str]],
 ) -> tuple[dict[str, np.ndarray], HubSignalMeta]:
+    """One hub's signals. ``provinces`` holds the modelled grid of each province met so far
+    (zone and mix weights -> intensity, renewable share, the hub whose weather shaped it): hubs
+    on one provincial grid share its hourly intensity, shaped by the first such hub's weather."""
     g, c, a = hub.grid, hub.climate, hub.assets
 
     def rng(stream: str) -> np.random.Generator:
@@ -270,27 +275,32 @@ def _hub_signals(
         src["renewable_share"] = f"file: {g.carbon_file}"
     else:
         factor = load_provincial_factors()[g.zone]
-        # Shaped over the whole years of modelled weather, so the official factor is the
-        # annual mean and a short scenario sees its own season (with a weather file, over the
-        # file's period).
-        share = modelled_renewable_share(
-            base_share=g.renewable_base_share,
-            wind_pu=wind_year,
-            solar_pu=solar_year,
-            wind_weight=g.wind_weight,
-            solar_weight=g.solar_weight,
-        )
-        ci = modelled_intensity(factor.g_per_kwh, share)[cut]
-        share = share[cut]
+        key = (g.zone, g.renewable_base_share, g.wind_weight, g.solar_weight)
+        if key not in provinces:
+            # Shaped over the whole years of modelled weather, so the official factor is the
+            # annual mean and a short scenario sees its own season (with a weather file, over
+            # the file's period).
+            share = modelled_renewable_share(
+                base_share=g.renewable_base_share,
+                wind_pu=wind_year,
+                solar_pu=solar_year,
+                wind_weight=g.wind_weight,
+                solar_weight=g.solar_weight,
+            )
+            provinces[key] = (modelled_intensity(factor.g_per_kwh, share)[cut], share[cut], hub.id)
+        ci, share, shaped_by = provinces[key]
         out["ci_g_per_kwh"] = ci
         out["ci_lca_g_per_kwh"] = ci
         out["renewable_share"] = share
         out["low_carbon_share"] = share
+        by = "" if shaped_by == hub.id else f", the provincial grid shared with hub {shaped_by}"
         src["ci_g_per_kwh"] = (
             f"modelled: annual mean {factor.g_per_kwh} g/kWh ({factor.name}, official 2023 "
-            f"factor) shaped by hourly renewable share"
+            f"factor) shaped by hourly renewable share{by}"
         )
-        src["renewable_share"] = "modelled: base share + regional wind and solar"
+        src["renewable_share"] = "modelled: base share + regional wind and solar" + (
+            "" if shaped_by == hub.id else f" (the weather at hub {shaped_by})"
+        )
         notes.append(PROVINCIAL_FACTORS_CITATION)
 
     # Price.
