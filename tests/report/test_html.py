@@ -341,7 +341,8 @@ def test_tables_fit_the_page_without_a_horizontal_scrollbar(
         "d => [d.querySelector('thead th').textContent, d.scrollWidth, d.clientWidth])]",
     )
     width, tables = seen.value
-    assert width == 1280 and len(tables) == 4  # hubs, signal sources, comparison, utilisation
+    # hubs, signal sources, comparison, utilisation, misses per tenant
+    assert width == 1280 and len(tables) == 5
     for first_header, scroll_width, client_width in tables:
         assert scroll_width <= client_width, (first_header, scroll_width, client_width)
 
@@ -437,3 +438,24 @@ def test_daily_sum_and_mean_handle_a_partial_last_day(
     np.testing.assert_allclose(daily_mean(arr, spd)[0], means)
     np.testing.assert_allclose(daily_mean(arr, spd)[1], 1.0)
     assert daily_sum(arr, spd)[1].sum() == n_t
+
+
+def test_misses_per_tenant_add_up_and_are_in_the_report(
+    china: tuple[Simulation, dict[str, Any]], report: tuple[Path, str]
+) -> None:
+    sim, doc = china
+    _, page = report
+    section = page[page.index('<section id="tenants">') :]
+    section = section[: section.index("</section>")]
+    assert "Deadlines missed per tenant" in section and "各租户错过截止时间的作业" in section
+    for name, m in doc["policies"].items():
+        tenants = m["tenants"]
+        assert sum(t["jobs"] for t in tenants.values()) == m["jobs"] == len(sim.jobs)
+        assert sum(t["deadline_misses"] for t in tenants.values()) == m["deadline_misses"]
+        run = sim.runs[name]
+        for code, tenant in enumerate(run.jobs.tenants):
+            mine = run.jobs.tenant == code
+            if mine.any():
+                assert tenants[tenant]["deadline_misses"] == int(run.placements.missed[mine].sum())
+                row = f"{tenants[tenant]['deadline_misses']:,} / {tenants[tenant]['jobs']:,}"
+                assert f'<td class="text">{tenant}</td>' in section and row in section

@@ -64,6 +64,7 @@ from greendispatch.report.tables import (  # noqa: F401
     _oracle_rows,
     _scalar,
     _signal_rows,
+    _tenant_rows,
     _utilisation_rows,
     metric_keys,
 )
@@ -156,6 +157,7 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
         "rows": _comparison_rows(columns, keys, currency),
         "policies": list(policies),
         "utilisation": _utilisation_rows(doc, hubs),
+        "tenant_rows": _tenant_rows(doc),
         "chosen": chosen,
         "has_baseline": "baseline" in sim.runs and chosen != "baseline",
         "signal_columns": sig_cols,

@@ -194,6 +194,22 @@ def _utilisation_rows(doc: dict[str, Any], hubs: list[dict[str, Any]]) -> list[d
     return rows
 
 
+def _tenant_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per tenant: its jobs and, per policy, the deadlines it missed (``misses / jobs``)."""
+    pols = doc.get("policies", {})
+    names: list[str] = []
+    for m in pols.values():
+        names += [k for k in m.get("tenants", {}) if k not in names]
+    rows = []
+    for name in names:
+        cells = []
+        for m in pols.values():
+            t = m.get("tenants", {}).get(name)
+            cells.append("—" if t is None else f"{t['deadline_misses']:,} / {t['jobs']:,}")
+        rows.append({"tenant": name, "cells": cells})
+    return rows
+
+
 def _signal_rows(sim: Simulation, hubs: list[dict]) -> tuple[list[str], list[dict], list[str]]:
     meta = sim.signals.meta
     names = [k for k in SIGNAL_LABELS if any(k in m.sources for m in meta)]

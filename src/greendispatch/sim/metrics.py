@@ -102,6 +102,16 @@ def run_metrics(run: SimRun) -> dict[str, Any]:
         "jobs": len(run.jobs),
         "runtime_s": run.runtime_s,
         "utilisation": util,
+        # Per tenant: jobs run and deadlines missed (a policy may shift its misses onto the
+        # tenants whose data must stay near home).
+        "tenants": {
+            name: {
+                "jobs": int((run.jobs.tenant == code).sum()),
+                "deadline_misses": int(p.missed[run.jobs.tenant == code].sum()),
+            }
+            for code, name in enumerate(run.jobs.tenants)
+            if (run.jobs.tenant == code).any()
+        },
     }
 
 
