@@ -32,7 +32,7 @@ from greendispatch.ledger.gec import (
 from greendispatch.ledger.matching import FACILITY
 from greendispatch.ledger.statements import job_statement, tenant_statement
 from greendispatch.ledger.storage import store_and_discharge
-from greendispatch.report.statement import render_statement
+from greendispatch.report.statement import monthly_rows, render_statement
 from greendispatch.scenario.loader import parse_scenario
 from greendispatch.signals.build import build_signals
 from greendispatch.sim.engine import SimRun, simulate
@@ -600,6 +600,26 @@ def test_statement_totals_are_the_sums_of_their_rows(china) -> None:
         by_rows = sum(r["grid_mwh"] * r["ci_g_per_kwh"] for r in rows) * 1e-3
         assert abs(by_rows - t["location_based_t"]) <= slack_t
         assert t["market_based_t"] <= t["location_based_t"] + slack_t
+
+
+def test_statement_page_sums_its_hours_by_month_and_hub(china) -> None:
+    """The printable page shows every hub-hour summed per UTC month and hub (the hourly table
+    shows only the first 500 rows), and those subtotals add up to the statement's totals."""
+    _, _, acct = china
+    for b in acct.beneficiaries:
+        st_ = tenant_statement(acct, b)
+        months = monthly_rows(st_["hours"])
+        assert sum(m["hours"] for m in months) == len(st_["hours"])
+        assert len({(m["month"], m["hub"]) for m in months}) == len(months)
+        for key in ("energy_mwh", "grid_mwh", "battery_uncertified_mwh", "location_based_t"):
+            total = st_["totals"][key]
+            assert math.fsum(m[key] for m in months) == pytest.approx(total, rel=1e-9, abs=1e-9)
+        green = st_["totals"]["green_mwh"]["total"]
+        assert math.fsum(m["green_mwh"] for m in months) == pytest.approx(green, abs=1e-6)
+        page = render_statement(st_ | {"signature": {}})
+        table = page[page.index("<h2>按月、按枢纽小计") :].split("</table>")[0]
+        assert table.count("<tr><td>") == len(months)
+        assert f"{months[0]['energy_mwh']:.3f}" in table
 
 
 # ---------------------------------------------------------------- GEC ids and registry

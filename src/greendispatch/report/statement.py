@@ -46,11 +46,32 @@ def render_statement(
         tenant_gec_count=_count(tenant_gec) if "gec_of_tenant" in s else None,
         basis=basis,
         notes=notes,
+        months=monthly_rows(s.get("hours") or []),
         hours_shown=hours_shown,
         json_name=json_name,
         certs_shown=500,
         gec_shown=200,
     )
+
+
+def monthly_rows(hours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hub-hour rows summed per UTC month and hub, in the order they first appear: energy,
+    certified green, uncertified battery output, grid (MWh) and both carbon figures (t)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for h in hours:
+        key = (str(h["hour_start"])[:7], str(h["hub"]))
+        r = rows.setdefault(
+            key,
+            {"month": key[0], "hub": key[1], "hours": 0, "energy_mwh": 0.0, "green_mwh": 0.0,
+             "battery_uncertified_mwh": 0.0, "grid_mwh": 0.0, "location_based_t": 0.0,
+             "market_based_t": 0.0},
+        )  # fmt: skip
+        r["hours"] += 1
+        r["energy_mwh"] += h["energy_mwh"]
+        r["green_mwh"] += sum(h["green_mwh"].values())
+        for k in ("battery_uncertified_mwh", "grid_mwh", "location_based_t", "market_based_t"):
+            r[k] += h.get(k) or 0.0
+    return list(rows.values())
 
 
 def _count(gecs: list[dict[str, Any]]) -> int:
