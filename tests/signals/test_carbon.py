@@ -219,3 +219,33 @@ def test_hubs_on_one_provincial_grid_share_its_intensity(tmp_path):
     assert not np.array_equal(sig.wind_pu[west], sig.wind_pu[ulanqab])  # own weather, own wind
     assert not np.allclose(sig.ci_g_per_kwh[west], sig.ci_g_per_kwh[east])
     assert "shared with hub west" in sig.meta[ulanqab].sources["ci_g_per_kwh"]
+    # A second hub in the province with its own wind: the grid's series is still the first's.
+    doc["hubs"][2]["assets"] = {"wind_mw": 80, "turbine_type": "E-126/4200"}
+    doc["hubs"][2]["lat"] = 43.6
+    sig2 = build_signals(load_scenario(write_yaml(tmp_path / "s2.yaml", doc)))
+    assert np.array_equal(sig2.ci_g_per_kwh[ulanqab], sig.ci_g_per_kwh[west])
+
+
+def test_hubs_in_one_province_with_different_mixes_are_refused(tmp_path):
+    """One provincial grid has one mix: a second CN-NM hub with other weights is an error that
+    names both hubs and the values, not a second, unrelated grid."""
+    import copy
+
+    from greendispatch.errors import ScenarioError
+    from greendispatch.scenario.loader import load_scenario
+    from greendispatch.signals.build import build_signals
+    from tests.helpers import small_scenario, write_yaml
+
+    doc = small_scenario()
+    doc["hubs"][0]["grid"] = {"zone": "CN-NM", "wind_weight": 0.42, "solar_weight": 0.18}
+    second = copy.deepcopy(doc["hubs"][0])
+    second.update(id="ulanqab", name="Ulanqab", lat=41.0, lon=113.1)
+    second["grid"] = {"zone": "CN-NM", "wind_weight": 0.30, "solar_weight": 0.18}
+    doc["hubs"].append(second)
+    path = write_yaml(tmp_path / "s.yaml", doc)
+    with pytest.raises(ScenarioError) as err:
+        build_signals(load_scenario(path))
+    text = str(err.value)
+    assert f"{path}:" in text and "hubs[2].grid:" in text
+    assert "hub 'ulanqab' and hub 'west' are both on the modelled CN-NM grid" in text
+    assert "0.3, 0.18 here" in text and "0.42, 0.18 at 'west'" in text

@@ -116,7 +116,7 @@ def build_signals(loaded: LoadedScenario, data_dir: Path | None = None) -> Signa
         raise ScenarioError(problems)
     scenario = loaded.scenario
     grid = scenario_grid(scenario)
-    provinces: dict[tuple[str, float, float, float], tuple[np.ndarray, np.ndarray, str]] = {}
+    provinces: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
     per_hub = [
         _hub_signals(i, hub, scenario.seed, grid, loaded, data_dir, provinces)
         for i, hub in enumerate(scenario.hubs)
@@ -202,11 +202,12 @@ def _hub_signals(
     grid: TimeGrid,
     loaded: LoadedScenario,
     data_dir: Path | None,
-    provinces: dict[tuple[str, float, float, float], tuple[np.ndarray, np.ndarray, str]],
+    provinces: dict[str, tuple[np.ndarray, np.ndarray, str]],
 ) -> tuple[dict[str, np.ndarray], HubSignalMeta]:
     """One hub's signals. ``provinces`` holds the modelled grid of each province met so far
-    (zone and mix weights -> intensity, renewable share, the hub whose weather shaped it): hubs
-    on one provincial grid share its hourly intensity, shaped by the first such hub's weather."""
+    (zone -> intensity, renewable share, the hub whose weather shaped it): hubs on one
+    provincial grid (one mix: checked by ``signal_input_problems``) share its hourly intensity,
+    shaped by the first such hub's weather."""
     g, c, a = hub.grid, hub.climate, hub.assets
 
     def rng(stream: str) -> np.random.Generator:
@@ -275,7 +276,7 @@ def _hub_signals(
         src["renewable_share"] = f"file: {g.carbon_file}"
     else:
         factor = load_provincial_factors()[g.zone]
-        key = (g.zone, g.renewable_base_share, g.wind_weight, g.solar_weight)
+        key = g.zone
         if key not in provinces:
             # Shaped over the whole years of modelled weather, so the official factor is the
             # annual mean and a short scenario sees its own season (with a weather file, over

@@ -48,4 +48,21 @@ def signal_input_problems(loaded: LoadedScenario, data_dir: Path | None) -> list
                 f"unknown turbine type '{t}' (not in windpowerlib's turbine library)"
                 f"{turbine_hint(t, turbines)}",
             )
+    # Hubs in one province draw on one modelled grid: one mix (build.py shares its series).
+    first: dict[str, tuple[int, tuple[float, float, float]]] = {}
+    for i, h in enumerate(loaded.scenario.hubs):
+        g = h.grid
+        if g.carbon is not SignalSource.MODELLED or g.zone not in provinces:
+            continue
+        mix = (g.renewable_base_share, g.wind_weight, g.solar_weight)
+        j, seen = first.setdefault(g.zone, (i, mix))
+        if mix != seen:
+            other = loaded.scenario.hubs[j].id
+            add(
+                ("hubs", i, "grid"),
+                f"hub '{h.id}' and hub '{other}' are both on the modelled {g.zone} grid, so they "
+                "must share one mix: renewable_base_share, wind_weight, solar_weight "
+                f"{', '.join(f'{v:g}' for v in mix)} here, {', '.join(f'{v:g}' for v in seen)} "
+                f"at '{other}' (copy that hub's three values)",
+            )
     return out + data_file_problems(loaded, data_dir)
