@@ -203,12 +203,11 @@ def generate_jobs(
             pool_kind, count, share = POOL_KINDS[p].value, int(m.sum()), f"{got / target:.0%}"
             if got < target:
                 advice_zh = (
-                    f"作业已达上限（每个作业 {cap:,} 台设备、{max_dur:g} 小时），"
-                    "可增加 --jobs 或 --days"
+                    f"作业已达上限（每个作业 {cap:,} 台设备、{max_dur:g} 小时），可增加 --jobs"
                 )
                 advice = (
                     f"the jobs are at their caps ({cap:,} devices and {max_dur:g} h a job), so "
-                    "give more --jobs or more --days"
+                    "give more --jobs"
                 )
             else:
                 advice_zh = "最小的作业已超出目标，可减少 --jobs"
