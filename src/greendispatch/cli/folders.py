@@ -61,14 +61,12 @@ def removed_if_failed(made: list[Path]) -> Iterator[None]:
         raise
 
 
-TABLE_STEMS = ("jobs", "hub-slots")  # simulate writes STEM-POLICY.csv per policy run
-
-
 def earlier_outputs(folder: Path, written: list[Path]) -> list[str]:
     """The files in ``folder`` named as ``simulate`` names its per-policy tables
     (``jobs-POLICY.csv``, ``hub-slots-POLICY.csv`` for a known policy) that this run did not
     write (``written``): an earlier run's, which this command leaves in place."""
     from greendispatch.dispatch.policies import ORACLE, POLICIES
+    from greendispatch.sim.runner import TABLE_STEMS
 
     ours = {f"{stem}-{name}.csv" for stem in TABLE_STEMS for name in (*POLICIES, ORACLE)}
     return sorted(n for n in ours - {p.name for p in written} if (folder / n).is_file())

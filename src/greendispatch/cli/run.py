@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from greendispatch.cli.common import err_console, out_console
-from greendispatch.cli.folders import TABLE_STEMS, earlier_outputs
+from greendispatch.cli.folders import earlier_outputs
 
 if TYPE_CHECKING:
     from greendispatch.sim.runner import Simulation, SimulationRequest
@@ -94,6 +94,9 @@ def _what(written: list[Path]) -> str:
     files = [n for n in names if n not in tables]
     if not tables:
         return " and ".join(filter(None, [", ".join(files[:-1]), files[-1]]))
-    runs = [n.removeprefix("jobs-").removesuffix(".csv") for n in tables if n.startswith("jobs-")]
+    from greendispatch.sim.runner import TABLE_STEMS
+
+    first = f"{TABLE_STEMS[0]}-"
+    runs = [n.removeprefix(first).removesuffix(".csv") for n in tables if n.startswith(first)]
     kinds = ", ".join(f"{stem}-NAME.csv" for stem in TABLE_STEMS)
     return f"{', '.join(files)} and {len(tables)} CSV tables ({kinds}; NAME: {', '.join(runs)})"

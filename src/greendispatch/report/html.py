@@ -118,9 +118,9 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
         figures["starts"] = _json_for_html(starts_figure(sim, shown, labels))
     sig_cols, sig_rows, sig_notes = _signal_rows(sim, hubs)
     modelled, from_files = _modelled_summary(sim)
-    # One currency per scenario (the loader refuses a mix): the hubs' own, else results.json's.
-    currency = next((h["currency"] for h in hubs if h.get("currency")), "")
-    currency = currency or str(doc.get("units", {}).get("cost", "")).split(" ")[0]
+    from greendispatch.sim.runner import run_currency
+
+    currency = run_currency(sim)
     cfg = doc.get("config", {})
     config_items = [
         (label, f"{cfg[k]:,}" if k == "jobs" else cfg[k])

@@ -8,7 +8,7 @@ import numpy as np
 
 from greendispatch.domain import EnergyAssets, Scenario
 from greendispatch.domain.network import latency_matrix_ms, link_table
-from greendispatch.workload.jobs import ANY, POOL_KINDS, JobTable
+from greendispatch.workload.jobs import ANY, POOL_KINDS, SLOT_EPS, JobTable, release_and_slots
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def job_hub_masks(net: NetworkArrays, jobs: JobTable) -> tuple[np.ndarray, np.nd
     return mask, viol[inv]
 
 
-_EPS = 1e-9
+_EPS = SLOT_EPS
 
 
 def job_windows(
@@ -152,8 +152,7 @@ def job_windows(
     ``deadline_h``. (A job of whole slots must end by the last slot boundary at or before its
     deadline; a 0.2 h job due 0.2 h after its release may run in the slot it is released in.)
     """
-    release = np.clip(np.ceil(jobs.submit_h / dt_h - _EPS), 0, None).astype(np.int64)
-    d = np.maximum(1, np.ceil(jobs.duration_h / dt_h - _EPS)).astype(np.int64)
+    release, d = release_and_slots(jobs.submit_h, jobs.duration_h, dt_h)
     last_part_h = np.maximum(jobs.duration_h - (d - 1) * dt_h, 0.0)
     last = np.floor((jobs.deadline_h - last_part_h) / dt_h + _EPS)  # latest start of the last slot
     end = np.clip(last + 1, 0, n_slots).astype(np.int64)

@@ -30,6 +30,8 @@ MAX_DAYS = 3660  # as the scenario schema allows
 MAX_JOBS = 10_000_000
 MAX_SLACK_H = 8_784  # a leap year
 
+TABLE_STEMS = ("jobs", "hub-slots")  # write_outputs writes STEM-POLICY.csv per policy run
+
 
 def check_jobs(n_jobs: int | None) -> None:
     """InputError unless ``n_jobs`` generated jobs is a workload (1 .. MAX_JOBS)."""
@@ -265,7 +267,7 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
         "units": {
             "carbon_t": "t CO2",
             "energy_mwh": "MWh (facility)",
-            "cost": f"{_currency(sim)} (grid + contracted)",
+            "cost": f"{run_currency(sim)} (grid + contracted)",
             "wait_mean_h": "hours",
             "data_moved_tb": "TB",
             "runtime_s": "seconds of simulation (not counting file writing)",
@@ -275,7 +277,8 @@ def results_document(sim: Simulation, req: SimulationRequest) -> dict[str, Any]:
     }
 
 
-def _currency(sim: Simulation) -> str:
+def run_currency(sim: Simulation) -> str:
+    """The scenario's one currency (the loader refuses a mix), as its signals carry it."""
     return sim.signals.meta[0].currency if sim.signals.meta else ""
 
 
@@ -317,9 +320,9 @@ def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) 
     written = []
     if req.write_tables:
         for name, run in sim.runs.items():
-            for stem, frame in (("jobs", jobs_frame(run)), ("hub-slots", hub_slots_frame(run))):
+            for stem, make in zip(TABLE_STEMS, (jobs_frame, hub_slots_frame), strict=True):
                 path = out / f"{stem}-{name}.csv"
-                write_table(frame, path)
+                write_table(make(run), path)
                 written.append(path)
     from greendispatch.report.html import write_report  # report sits above sim: import late
 

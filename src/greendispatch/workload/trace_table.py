@@ -20,7 +20,7 @@ import numpy as np
 from greendispatch.domain import Scenario
 from greendispatch.errors import DataFileError, InputError
 from greendispatch.workload.generator import DATA_GB_MEDIAN, demand_origins, pool_devices
-from greendispatch.workload.jobs import ANY, JOB_KINDS, JobKind, JobTable
+from greendispatch.workload.jobs import ANY, JOB_KINDS, JobKind, JobTable, release_and_slots
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,6 @@ class TraceRead:
 
 
 MAX_DEVICES = 1_000_000_000  # per job; JobTable stores devices as int32
-_EPS = 1e-9  # as the engine's slot arithmetic (greendispatch.sim.network.job_windows)
 
 
 def _drop_rules(
@@ -49,8 +48,7 @@ def _drop_rules(
     submit_h, duration_h = cols["submit_h"], cols["duration_h"]
     horizon, dt = scenario.time.days * 24.0, scenario.time.dt_h
     n_slots = round(horizon / dt)
-    release = np.ceil(submit_h / dt - _EPS)
-    slots = np.maximum(1, np.ceil(duration_h / dt - _EPS))
+    release, slots = release_and_slots(submit_h, duration_h, dt)
     last = (n_slots - 1) * dt
     return [
         (duration_h <= 0, "with zero duration", False),
