@@ -54,6 +54,24 @@ def test_csv_tables_balance_to_their_last_digit_and_have_no_exponents(charged: P
         assert (jobs.green_mwh <= jobs.energy_mwh + 1e-9).all()
 
 
+# The tables' columns before this session's additions: scripts may read them by position.
+JOBS_COLUMNS = (
+    "job_id,tenant,kind,pool,devices,submit_h,deadline_h,hub,start_h,slots,segments,"
+    "wait_h,missed,latency_violation,data_moved_gb,energy_mwh,green_mwh,carbon_kg"
+)
+SLOT_COLUMNS = ("time_utc,hub,it_mw,load_mwh,own_used_mwh,battery_discharge_mwh,"
+                "battery_charge_mwh,contracted_used_mwh,grid_mwh,curtailed_mwh,soc_mwh,"
+                "ci_g_per_kwh,carbon_t")  # fmt: skip
+
+
+def test_new_columns_come_after_the_old_ones(charged: Path) -> None:
+    out = charged / "out"
+    for stem, old, new in (("jobs", JOBS_COLUMNS, "end_h,late_h"),
+                           ("hub-slots", SLOT_COLUMNS, "grid_charge_mwh")):  # fmt: skip
+        header = (out / f"{stem}-baseline.csv").read_text(encoding="utf-8").splitlines()[0]
+        assert header == f"{old},{new}"
+
+
 def test_grid_charging_carbon_is_the_facilitys_and_every_tonne_is_attributed(
     charged: Path,
 ) -> None:

@@ -326,6 +326,12 @@ def test_a_trace_with_no_job_in_the_horizon_is_refused_and_can_be_shifted(
     doc = json.loads(out)
     assert doc["config"]["jobs"] == 299
     assert "arrivals shifted -2782 h (--trace-offset-h 2782)" in doc["notes"]
+    config = doc["config"]  # the trace flags are in the run's config, not only in its notes
+    assert (config["trace_offset_h"], config["trace_pool"], config["trace_any_device"]) == (
+        2782.0,
+        None,
+        False,
+    )
 
 
 def test_trace_pool_puts_gaia_jobs_on_the_pool_asked_for(

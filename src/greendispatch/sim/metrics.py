@@ -165,14 +165,15 @@ def jobs_frame(run: SimRun) -> pd.DataFrame:
             "slots": p.n_slots,
             "segments": p.segments,
             "wait_h": np.where(placed, np.maximum(start_h - jobs.submit_h, 0.0), np.nan),
-            "end_h": end_h,
-            "late_h": np.maximum(end_h - jobs.deadline_h, 0.0),
             "missed": p.missed,
             "latency_violation": p.latency_violation,
             "data_moved_gb": p.data_moved_gb,
             "energy_mwh": energy,
             "green_mwh": green,
             "carbon_kg": carbon,
+            # Added later: at the end, so that scripts reading columns by position still work.
+            "end_h": end_h,
+            "late_h": np.maximum(end_h - jobs.deadline_h, 0.0),
         }
     )
 
@@ -191,11 +192,11 @@ def hub_slots_frame(run: SimRun) -> pd.DataFrame:
         "battery_charge_mwh": s.charge_mwh,
         "contracted_used_mwh": s.contracted_used_mwh,
         "grid_mwh": s.grid_mwh,
-        "grid_charge_mwh": s.grid_charge_mwh,
         "curtailed_mwh": s.curtailed_mwh,
         "soc_mwh": s.soc_mwh,
         "ci_g_per_kwh": sig.ci_g_per_kwh,
         "carbon_t": hub_slot_carbon_t(run),
+        "grid_charge_mwh": s.grid_charge_mwh,  # added later: at the end, for scripts by position
     }
     return pd.DataFrame(
         {
