@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from greendispatch.scenario.loader import builtin_text
 from tests.helpers import run_cli, small_scenario, write_yaml
 
 Mutation = Callable[[dict[str, Any], Path], None]
@@ -237,11 +238,11 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "price-file-not-in-usd",
-        _set(
-            "hubs",
-            1,
-            "grid",
-            value={"zone": "CN-SH", "price": "file", "price_file": "prices-2023/DE-LU.csv"},
+        lambda d, _tmp: (  # west prices in USD, the price files' currency: only east is wrong
+            d["hubs"][0]["grid"].update(currency="USD"),
+            d["hubs"][1].update(
+                grid={"zone": "CN-SH", "price": "file", "price_file": "prices-2023/DE-LU.csv"}
+            ),
         ),
         [
             "hubs[1].grid.currency: hub 'east' reads its prices from price_file in USD/MWh",
@@ -446,3 +447,92 @@ def test_valid_small_scenario_passes(
     code, out, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
     assert code == 0, err
     assert "ok" in out and "2 hubs" in out
+
+
+def _builtin_with(name: str, tmp_path: Path, edit: Callable[[list[str]], None]) -> Path:
+    """A built-in scenario exported as text, with its lines edited, written to a file."""
+    rows = builtin_text(name).splitlines()
+    edit(rows)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _grid_line(rows: list[str], hub: str) -> int:
+    """Index of the ``grid:`` line of hub ``hub`` (a flow mapping in the built-ins)."""
+    start = next(i for i, r in enumerate(rows) if r.strip() == f"- id: {hub}")
+    return next(i for i in range(start, len(rows)) if rows[i].strip().startswith("grid:"))
+
+
+def _errors(
+    path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The error lines of ``scenario validate PATH``, which must fail with exit code 2."""
+    code, _, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 2, err
+    return [ln for ln in err.splitlines() if ln.startswith("error:")]
+
+
+@pytest.mark.parametrize(
+    ("hub", "expected"),
+    [
+        # au-nsw is the first hub and reads a price file: only its own line is wrong
+        (
+            "au-nsw",
+            "hubs[0].grid.currency: hub 'au-nsw' reads its prices from price_file in USD/MWh "
+            "(column 'Price (USD/MWh)') but its currency is 'CNY': set currency: USD",
+        ),
+        # gb has a modelled tariff: wrong against USD, the price files' currency
+        (
+            "gb",
+            "hubs[6].grid.currency: hub 'gb' prices its grid energy and contracted green in CNY, "
+            "the other 15 hubs in USD: costs are summed across hubs",
+        ),
+    ],
+)
+def test_one_wrong_currency_is_the_only_error(
+    hub: str,
+    expected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def edit(rows: list[str]) -> None:
+        i = _grid_line(rows, hub)
+        assert "currency: USD" in rows[i]
+        rows[i] = rows[i].replace("currency: USD", "currency: CNY")
+
+    errors = _errors(_builtin_with("global-16", tmp_path, edit), capsys, monkeypatch)
+    assert len(errors) == 1 and expected in errors[0], errors
+
+
+def test_the_currency_most_hubs_use_is_the_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # china-hubs has no price files and every hub in CNY (the default); the first hub in USD is
+    # the one odd hub out, not the nine others
+    def edit(rows: list[str]) -> None:
+        i = _grid_line(rows, "horinger")
+        rows[i] = rows[i].replace("}", ", currency: USD}", 1)
+
+    errors = _errors(_builtin_with("china-hubs", tmp_path, edit), capsys, monkeypatch)
+    assert len(errors) == 1, errors
+    assert (
+        "hubs[0].grid.currency: hub 'horinger' prices its grid energy and contracted green in "
+        "USD, the other 9 hubs in CNY" in errors[0]
+    )
+    assert "give this hub's flat_price_per_mwh in CNY and set currency: CNY" in errors[0]
+
+
+def test_with_a_price_file_every_hub_not_in_usd_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = small_scenario()  # both hubs in CNY, the default
+    data["hubs"][1]["grid"] = {"zone": "CN-SH", "price": "file", "price_file": "p.csv"}
+    errors = _errors(write_yaml(tmp_path / "file.yaml", data), capsys, monkeypatch)
+    assert len(errors) == 2, errors
+    assert (
+        "hubs[0].grid.currency: hub 'west' prices its grid energy and contracted green in CNY, "
+        "price files in USD" in errors[0]
+    )
+    assert "hubs[1].grid.currency: hub 'east' reads its prices from price_file" in errors[1]

@@ -255,16 +255,17 @@ PRICE_FILE_CURRENCY = "USD"
 
 def _currency_problems(s: ScenarioIn) -> list[tuple[Loc, str]]:
     """Costs are summed over hubs and the ``cost`` policy compares prices across them, with
-    nothing converted: every hub must price its grid energy and contracted green in the first
-    hub's currency, and a hub whose prices come from a file in USD."""
+    nothing converted: every hub must price its grid energy and contracted green in the
+    scenario's currency, and a hub whose prices come from a file in USD. Only the odd ones out
+    are reported, against :func:`scenario_currency`."""
     out: list[tuple[Loc, str]] = []
-    first = s.hubs[0]
+    ref = scenario_currency(s)
     files = any(h.grid.price is SignalSource.FILE for h in s.hubs)
     how = (
         f"price files are in {PRICE_FILE_CURRENCY}: give the modelled hubs' flat_price_per_mwh "
         f"in {PRICE_FILE_CURRENCY} and set currency: {PRICE_FILE_CURRENCY}"
         if files
-        else "give one hub's flat_price_per_mwh in the other's currency and set currency to match"
+        else f"give this hub's flat_price_per_mwh in {ref} and set currency: {ref}"
     )
     for i, h in enumerate(s.hubs):
         loc: Loc = ("hubs", i, "grid", "currency")
@@ -276,15 +277,40 @@ def _currency_problems(s: ScenarioIn) -> list[tuple[Loc, str]]:
                 f"set currency: {PRICE_FILE_CURRENCY}"
             )
             out.append((loc, msg))
-        elif cur != first.grid.currency:
+        elif cur != ref:
+            same = [o.id for o in s.hubs if o.grid.currency == ref]
             msg = (
-                f"hub '{h.id}' prices its grid energy and contracted green in {cur}, hub "
-                f"'{first.id}' in {first.grid.currency}: costs are summed across hubs and "
-                f"compared by the cost policy without conversion, so every hub must use one "
+                f"hub '{h.id}' prices its grid energy and contracted green in {cur}, "
+                f"{_hubs_text(same, len(s.hubs) - 1)} in {ref}: costs are summed across hubs "
+                f"and compared by the cost policy without conversion, so every hub must use one "
                 f"currency ({how})"
             )
             out.append((loc, msg))
     return out
+
+
+def scenario_currency(s: ScenarioIn) -> str:
+    """The currency every hub must price in: USD when any hub reads a price file (those are in
+    USD), else the currency most hubs use, ties going to the one the earliest hub uses."""
+    if any(h.grid.price is SignalSource.FILE for h in s.hubs):
+        return PRICE_FILE_CURRENCY
+    currencies = [h.grid.currency for h in s.hubs]
+    return max(dict.fromkeys(currencies), key=currencies.count)
+
+
+def _hubs_text(ids: list[str], others: int) -> str:
+    """``hub 'west'``, ``the other 15 hubs``, ``hubs 'a', 'b' and 3 more``, or, for none,
+    ``price files``: who prices in the scenario's currency, as the odd one out reads it."""
+    if not ids:
+        return "price files"
+    if len(ids) == 1:
+        return f"hub '{ids[0]}'"
+    if len(ids) == others:
+        return f"the other {others} hubs"
+    named = [f"'{i}'" for i in ids[:3]]
+    if len(ids) > 3:
+        named[-1] = f"{len(ids) - 2} more"
+    return f"hubs {', '.join(named[:-1])} and {named[-1]}"
 
 
 def scenario_warnings(loaded: LoadedScenario) -> list[Problem]:
