@@ -268,6 +268,21 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "zone-code-of-no-province",
+        _set("hubs", 0, "grid", "zone", value="CN-XZ"),
+        [
+            "hubs[0].grid.zone: unknown zone 'CN-XZ' for a modelled grid: expected a Chinese "
+            "province code such as CN-NM; CN-XZ is 西藏 Tibet, which has no official provincial "
+            "factor (model its grid with carbon: file and a carbon_file); the 30 codes are: "
+            "CN-AH 安徽,",
+        ],
+    ),
+    (
+        "zone-typo",
+        _set("hubs", 0, "grid", "zone", value="cn-nmg"),
+        ["unknown zone 'cn-nmg'", "; did you mean 'CN-NM' (内蒙古 Inner Mongolia)?"],
+    ),
+    (
         "turbine-by-maker-name",
         _set("hubs", 0, "assets", "turbine_type", value="GW155-4.5MW"),
         [

@@ -41,33 +41,88 @@ def fullwidth_hint(text: str, what: str = "it") -> str:
     return f"; {what} contains the full-width {named}: write '{fixed.strip()}' in ASCII"
 
 
+#: Chinese regions with an ISO 3166-2 code but no official provincial factor: never a typo of a
+#: listed province. Code -> (English names, Chinese names), the first of each shown.
+UNLISTED_REGIONS = {
+    "CN-XZ": (("Tibet", "Xizang"), ("西藏",)),
+    "CN-HK": (("Hong Kong",), ("香港",)),
+    "CN-MO": (("Macao", "Macau"), ("澳门", "澳門")),
+    "CN-TW": (("Taiwan",), ("台湾", "台灣")),
+}
+
+
 def zone_hint(zone: str, provinces: Mapping[str, tuple[str, str]]) -> str:
     """What to write for an unknown province: the codes whose Chinese or English name the value
-    names (``内蒙古`` -> CN-NM), else a close code (``CN-NMG`` -> CN-NM), else every code.
+    names (``内蒙古`` -> CN-NM), else the code it mistypes (``CN-NMG``, ``cn-nm``, ``NM`` ->
+    CN-NM), else every code. A code is suggested only for a typo, never for an unrelated code
+    that merely looks alike (``CN-XZ`` is Tibet, not Zhejiang).
 
     ``provinces`` maps code -> (English name, Chinese name).
     """
     value = zone.strip()
-    squeezed = value.replace(" ", "").lower()
-    named = [
-        code
-        for code, (en, zh) in provinces.items()
-        if value
-        and (
-            zh in value
-            or (len(value) >= 2 and value in zh)
-            or en.replace(" ", "").lower() == squeezed
-            or code.lower() == squeezed
-        )
-    ]
-    named += difflib.get_close_matches(value.upper(), list(provinces), n=1, cutoff=0.5)
-    named = list(dict.fromkeys(named))
+    unlisted = _named_codes(value, UNLISTED_REGIONS) or _mistyped_codes(
+        value, UNLISTED_REGIONS, typos=False
+    )
+    named = _named_codes(value, {c: ((en,), (zh,)) for c, (en, zh) in provinces.items()})
+    if not named and not unlisted:
+        named = _mistyped_codes(value, provinces)
     if named:
         return (
             f"; did you mean {_or(f'{c!r} ({provinces[c][1]} {provinces[c][0]})' for c in named)}?"
         )
     codes = ", ".join(f"{c} {zh}" for c, (_, zh) in sorted(provinces.items()))
-    return f"; the {len(provinces)} codes are: {codes}"
+    note = "".join(
+        f"; {c} is {UNLISTED_REGIONS[c][1][0]} {UNLISTED_REGIONS[c][0][0]}, which has no "
+        "official provincial factor (model its grid with carbon: file and a carbon_file)"
+        for c in unlisted
+    )
+    return f"{note}; the {len(provinces)} codes are: {codes}"
+
+
+def _named_codes(
+    value: str, regions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+) -> list[str]:
+    """The codes whose Chinese name is in ``value`` (or holds it), or whose English name it is;
+    ``regions`` maps code -> (English names, Chinese names)."""
+    squeezed = value.replace(" ", "").lower()
+    return [
+        code
+        for code, (ens, zhs) in regions.items()
+        if value
+        and (
+            any(zh in value or (len(value) >= 2 and value in zh) for zh in zhs)
+            or any(en.replace(" ", "").lower() == squeezed for en in ens)
+        )
+    ]
+
+
+def _mistyped_codes(value: str, codes: Iterable[str], *, typos: bool = True) -> list[str]:
+    """The codes ``value`` is a typo of: another case, ``CN-`` or its dash left out
+    (``nm``, ``CNNM``), or (with ``typos``), written with ``CN``, one letter too many
+    (``CN-NMG``), two letters swapped (``CN-MN``) or one letter wrong where only one code is that
+    close (``CN-BG`` -> CN-BJ)."""
+    norm = re.sub(r"[\s_\-]", "", value.upper())
+    prefixed = norm.startswith("CN") and len(norm) >= 4
+    part = norm[2:] if prefixed else norm
+    parts = {c.removeprefix("CN-"): c for c in codes}
+    if not re.fullmatch("[A-Z]{2,3}", part):
+        return []
+    if part in parts:
+        return [parts[part]]
+    if not prefixed or not typos:
+        return []
+    near = [
+        p for p in parts if len(part) == 3 and p in {part[:i] + part[i + 1 :] for i in range(3)}
+    ]
+    near = near or [p for p in parts if p == part[::-1]]
+    if not near:
+        wrong = [
+            p
+            for p in parts
+            if len(p) == len(part) and sum(a != b for a, b in zip(p, part, strict=True)) == 1
+        ]
+        near = wrong if len(wrong) == 1 else []
+    return [parts[p] for p in near]
 
 
 def _or(items: Iterable[str]) -> str:
