@@ -380,8 +380,9 @@ hubs:
         ("hubs: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
         (
             _FW_HUB + "    assets: {wind_mw：50, solar_mw: 30}\n",
-            "s.yaml:10: hubs[0].assets.wind_mw：50: unknown key 'wind_mw：50'; it contains the "
-            "full-width '：' (fullwidth colon, U+FF1A): write 'wind_mw: 50' in ASCII\n",
+            "s.yaml:10: hubs[0].assets.wind_mw：50: unknown key 'wind_mw：50'; line 10 contains "
+            "the full-width '：' (fullwidth colon, U+FF1A): write 'assets: {wind_mw: 50, "
+            "solar_mw: 30}' in ASCII\n",
         ),
         (
             _FW_HUB + "    assets:\n      wind_mw：50\n",

@@ -1,9 +1,9 @@
 """What to do about a bad value in a scenario file: the hints that scenario messages end with.
 
 Pure functions of text (and of the valid values, which the caller passes in), so that the
-signal checks can use them for zones and turbines without this layer importing theirs:
-full-width punctuation typed with a Chinese input method, identifiers that must be ASCII, a
-province written by name instead of by code, a turbine written by its maker's name.
+signal checks can use them for zones and turbines without this layer importing theirs: a
+province written by name instead of by code, a turbine written by its maker's name. Full-width
+punctuation typed with a Chinese input method is :mod:`greendispatch.scenario.fullwidth`'s.
 """
 
 from __future__ import annotations
@@ -11,34 +11,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-
-#: Full-width forms of ASCII (U+FF01..U+FF5E) and the ideographic space: what a Chinese input
-#: method types for ``:``, ``,``, digits, letters and the space.
-_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
 
 #: The command that lists every turbine type a scenario may name.
 TURBINES_COMMAND = "greendispatch scenario turbines"
-
-
-def _ascii_of(ch: str) -> str:
-    return " " if ch == "\u3000" else chr(ord(ch) - 0xFEE0)
-
-
-def fullwidth_hint(text: str, what: str = "it") -> str:
-    """``"; it contains the full-width '：' (fullwidth colon, U+FF1A): write 'wind_mw: 50' in
-    ASCII"`` for text typed with a Chinese input method, else ``""``. A full-width colon becomes
-    ``": "`` in the suggestion (YAML needs the space after an ASCII colon)."""
-    found = list(dict.fromkeys(_FULLWIDTH.findall(text)))
-    if not found:
-        return ""
-    named = ", ".join(
-        f"'{ch}' ({unicodedata.name(ch, 'full-width').lower()}, U+{ord(ch):04X})" for ch in found
-    )
-    fixed = _FULLWIDTH.sub(lambda m: ": " if m.group() == "：" else _ascii_of(m.group()), text)
-    fixed = re.sub(r": +", ": ", fixed)
-    return f"; {what} contains the full-width {named}: write '{fixed.strip()}' in ASCII"
 
 
 #: Chinese regions with an ISO 3166-2 code but no official provincial factor: never a typo of a

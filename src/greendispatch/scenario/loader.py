@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from greendispatch.domain import Scenario, SignalSource
 from greendispatch.errors import Problem, ScenarioError
-from greendispatch.scenario.hints import fullwidth_hint
+from greendispatch.scenario.fullwidth import key_hint, value_hint
 from greendispatch.scenario.schema import ScenarioIn, model_at, to_domain
 from greendispatch.scenario.yamlmap import Loc, format_loc, line_of, parse_yaml_with_lines
 
@@ -102,7 +102,7 @@ def parse_scenario(
     try:
         model = ScenarioIn.model_validate(data)
     except ValidationError as exc:
-        problems += [_problem_from_error(e, source, lines) for e in exc.errors()]
+        problems += [_problem_from_error(e, source, lines, text, data) for e in exc.errors()]
         raise ScenarioError(problems) from None
     problems += check_scenario(model, source, lines)
     if problems:
@@ -138,7 +138,9 @@ _MESSAGES = {
 _CHINESE_NAME_KEY = {"name": "title_zh", "id": "name_zh"}
 
 
-def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem:
+def _problem_from_error(
+    err: Any, source: str, lines: dict[Loc, int], text: str, data: dict[str, Any]
+) -> Problem:
     loc: Loc = tuple(err["loc"])
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -149,8 +151,8 @@ def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem
         valid = sorted(model.model_fields) if model else []
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
         msg = f"unknown key '{key}'"
-        if fullwidth_hint(key):  # wind_mw：50 -- a colon typed with a Chinese input method
-            msg += fullwidth_hint(key)
+        if hint := key_hint(key, line_of(lines, loc), text, loc[:-1], _text_error_locs):
+            msg += hint
         else:
             msg += (
                 f"; did you mean '{close[0]}'?" if close else f" (valid keys: {', '.join(valid)})"
@@ -166,8 +168,8 @@ def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem
             msg += f" (got {got!r})"
     else:
         msg = f"{err['msg']} (got {got!r})"
-    if isinstance(got, str):
-        msg += fullwidth_hint(got)
+    if isinstance(got, str):  # ５０００, ｔｒｕｅ, wind_mw：50 typed with a Chinese input method
+        msg += value_hint(got, _VALUE_KIND.get(kind, "ascii"), data, loc, _error_locs)
         if kind == "string_pattern_mismatch" and not got.isascii():
             key = str(loc[-1])
             msg += (
@@ -176,6 +178,27 @@ def _problem_from_error(err: Any, source: str, lines: dict[Loc, int]) -> Problem
                 else "; write the hub's or region's id, not its name"
             )
     return Problem(source, line_of(lines, loc), format_loc(loc), msg)
+
+
+#: How a value's full-width characters are judged, by the error it gave: a number, a mapping
+#: written on one line, else a value that must be ASCII (an identifier, a choice, true/false).
+_VALUE_KIND = dict.fromkeys(("int_parsing", "float_parsing", "int_type", "float_type"), "number")
+_VALUE_KIND |= dict.fromkeys(("model_type", "dict_type", "list_type"), "yaml")
+
+
+def _error_locs(data: Any) -> list[Loc]:
+    """Where the scenario ``data`` has errors (none when it is valid)."""
+    try:
+        ScenarioIn.model_validate(data)
+    except ValidationError as exc:
+        return [tuple(e["loc"]) for e in exc.errors()]
+    return []
+
+
+def _text_error_locs(text: str) -> list[Loc] | None:
+    """Where the scenario ``text`` has errors, or None when it does not read as YAML."""
+    data, _, problems = parse_yaml_with_lines(text, "")
+    return None if problems or not isinstance(data, dict) else _error_locs(data)
 
 
 def _num(v: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from greendispatch.errors import Problem
-from greendispatch.scenario.hints import fullwidth_hint
+from greendispatch.scenario.fullwidth import syntax_hint
 
 Loc = tuple[str | int, ...]
 
@@ -69,8 +69,8 @@ def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], li
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        what = getattr(exc, "problem", None) or str(exc)
-        return None, {}, [Problem(path, line, "", f"not valid YAML: {what}{_typed(text, line)}")]
+        what = f"{getattr(exc, 'problem', None) or exc}{syntax_hint(text, line)}"
+        return None, {}, [Problem(path, line, "", f"not valid YAML: {what}")]
     except RecursionError:
         return None, {}, [Problem(path, None, "", "nested too deeply; expected a scenario mapping")]
     lines: dict[Loc, int] = {}
@@ -110,18 +110,6 @@ def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], li
         line = mark.line + 1 if mark is not None else None
         return None, lines, [Problem(path, line, "", f"not valid YAML: {exc}")]
     return data, lines, problems
-
-
-def _typed(text: str, line: int | None) -> str:
-    """A hint when the lines at a syntax error (YAML often names the line after the culprit)
-    hold full-width punctuation, such as ``wind_mw：50`` typed with a Chinese input method."""
-    if line is None:
-        return ""
-    rows = text.splitlines()
-    for n in (line - 1, line):
-        if 1 <= n <= len(rows) and (hint := fullwidth_hint(rows[n - 1], f"line {n}")):
-            return hint
-    return ""
 
 
 def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
