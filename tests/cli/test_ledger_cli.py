@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,15 @@ def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("led")
     run_cli_ok([*ARGS, "--out", root / "out", "--ledger", root / "ledger"])
     return root / "ledger"
+
+
+@pytest.fixture(scope="module")
+def grid_charged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A run whose batteries also charge from the grid: its --out and --ledger folders."""
+    root = tmp_path_factory.mktemp("gc")
+    args = ["simulate", "--days", "4", "--jobs", "800", "--policy", "green-first", "--no-tables"]
+    run_cli_ok([*args, "--grid-charge", "--out", root / "o", "--ledger", root / "l"])
+    return root / "o", root / "l"
 
 
 def _resigned(ledger: Path, root: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
@@ -223,14 +233,13 @@ def test_an_unknown_tenant_names_the_ledgers_tenants_and_the_close_match(
 
 
 def test_grid_charging_carries_no_green_attribute(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    grid_charged: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    args = ["simulate", "--days", "5", "--jobs", "1000", "--policy", "green-first", "--no-tables"]
-    args += ["--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "l"), "--grid-charge"]
-    code, _, err = run_cli(args, capsys, monkeypatch)
-    assert code == 0, err
+    _, ledger = grid_charged
     grid_charge = green_out = cancelled = 0
-    for line in (tmp_path / "l" / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
+    for line in (ledger / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
         body = json.loads(line)["body"]
         st = body.get("storage") or {}
         grid_charge += st.get("grid_charge_wh", 0)
@@ -239,27 +248,24 @@ def test_grid_charging_carries_no_green_attribute(
     assert grid_charge > 0
     # Only green cancelled into storage comes back out as green (less the losses).
     assert green_out <= cancelled + 1e6  # plus at most the opening charge of 1 MWh-scale
-    code, _, err = run_cli(["ledger", "verify", str(tmp_path / "l")], capsys, monkeypatch)
+    code, _, err = run_cli(["ledger", "verify", str(ledger)], capsys, monkeypatch)
     assert code == 0, err
 
 
 def test_battery_output_without_a_certificate_is_not_booked_as_grid(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    grid_charged: tuple[Path, Path],
 ) -> None:
     """With --grid-charge, batteries give energy that carries no certificate. In a hub-hour that
     imported nothing from the grid, statements book none as grid: it is battery output, not
     certified green; and each statement's totals are the sums of its rows."""
-    args = ["simulate", "--days", "4", "--jobs", "800", "--policy", "green-first", "--no-tables"]
-    args += ["--out", str(tmp_path / "o"), "--ledger", str(tmp_path / "l"), "--grid-charge"]
-    code, _, err = run_cli(args, capsys, monkeypatch)
-    assert code == 0, err
+    _, ledger = grid_charged
     grid_wh = {}
-    for line in (tmp_path / "l" / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
+    for line in (ledger / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
         body = json.loads(line)["body"]
         if body["type"] == "hour":
             grid_wh[body["hub"], body["hour_start"]] = body["grid_wh"]
     battery_in_gridless_hours = 0.0
-    for path in (tmp_path / "l" / "statements").glob("tenant-*.json"):
+    for path in (ledger / "statements").glob("tenant-*.json"):
         doc = json.loads(path.read_text(encoding="utf-8"))
         rows, totals = doc["hours"], doc["totals"]
         for row in rows:
@@ -275,6 +281,52 @@ def test_battery_output_without_a_certificate_is_not_booked_as_grid(
         assert 0 <= by_rows - totals["location_based_t"] <= floor_t
         assert totals["market_based_t"] <= totals["location_based_t"] + floor_t
     assert battery_in_gridless_hours > 0.1
+
+
+def test_both_carbon_bases_add_up_to_the_runs_carbon_with_grid_charging(
+    grid_charged: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The facility drew the grid energy its batteries charged: its location-based and
+    market-based carbon both count it, so each basis over every beneficiary's statement adds up
+    to the run's carbon_t (the market-based one but for the claims' flooring to whole Wh)."""
+    out, ledger = grid_charged
+    m = json.loads((out / "results.json").read_text(encoding="utf-8"))["policies"]["green-first"]
+    assert m["grid_charge_carbon_t"] > 1.0  # enough to be missed
+    args = ["ledger", "statement", str(ledger), "--tenant", "facility", "-o", str(tmp_path)]
+    code, _, err = run_cli(args, capsys, monkeypatch)
+    assert code == 0, err
+    facility = json.loads((tmp_path / "tenant-facility.json").read_text(encoding="utf-8"))
+    docs = [facility] + [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in (ledger / "statements").glob("tenant-*.json")
+    ]
+    assert len(docs) == 7  # six tenants and the facility
+    floor_t = sum(len(d["certificates"]) for d in docs) * 1e-6  # 1 Wh x <= 1 kg/kWh per claim
+    location = math.fsum(d["totals"]["location_based_t"] for d in docs)
+    market = math.fsum(d["totals"]["market_based_t"] for d in docs)
+    assert location == pytest.approx(m["carbon_t"], rel=1e-9)
+    assert 0 <= market - m["carbon_t"] <= floor_t
+    # The facility's rows carry the grid energy its batteries drew; its market-based carbon
+    # is its uncovered grid x intensity plus that energy's carbon; so is its location-based.
+    t = facility["totals"]
+    assert t["grid_charge_mwh"] == pytest.approx(m["grid_charge_mwh"], rel=1e-9)
+    assert math.fsum(r["grid_charge_mwh"] for r in facility["hours"]) == t["grid_charge_mwh"]
+    uncovered_t = math.fsum(r["grid_mwh"] * r["ci_g_per_kwh"] for r in facility["hours"]) * 1e-3
+    charged_t = m["grid_charge_carbon_t"]
+    assert t["market_based_t"] == pytest.approx(uncovered_t + charged_t, rel=1e-9)
+    assert t["location_based_t"] == pytest.approx(m["facility_carbon_t"], rel=1e-9)
+    # Its bases say so, in both languages; a tenant's do not.
+    for text in (*facility["basis"].values(), *facility["basis_zh"].values()):
+        assert "batteries charged from the grid" in text or "储能从电网充电的电量" in text
+    bank = json.loads((ledger / "statements" / "tenant-bank.json").read_text(encoding="utf-8"))
+    assert "charged" not in " ".join(bank["basis"].values())
+    assert bank["totals"]["grid_charge_mwh"] == 0.0
+    page = (tmp_path / "tenant-facility.html").read_text(encoding="utf-8")
+    assert "储能从电网充电的电量（计入两种碳排放）" in page
+    assert f"{t['grid_charge_mwh']:.3f} MWh" in page
 
 
 def test_a_second_run_into_the_same_ledger_is_refused(

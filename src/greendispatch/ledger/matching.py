@@ -3,7 +3,7 @@
 Beneficiaries are the tenants whose jobs ran at the hub, by their facility energy (job energy =
 devices x kW per device x PUE x slot length, as :func:`greendispatch.sim.metrics.job_energy`),
 and ``facility``: the rest of the hub's load (idle devices) and the grid energy its batteries
-charged (whose location-based carbon is the facility's). Within each slot every beneficiary
+charged (whose carbon is the facility's, on both bases). Within each slot every beneficiary
 gets the same mix of the green sources (own wind, own solar, battery green, contracted). By
 default each gets green pro rata to its energy, so the totals equal the simulator's attribution.
 With ``priority_tenants`` those tenants get green first, pro rata among them up to their energy,
@@ -220,10 +220,11 @@ def hourly_usage(
     ``green_mwh`` (green allocated before flooring: the weight for sharing claims among a
     tenant's jobs); ``phys_grid_mwh`` (pro rata share of the grid import serving load);
     ``grid_charge_mwh`` (grid energy charged into the hub's batteries, (H, T) ``grid_charge_mwh``:
-    the ``facility`` row's, which drew it; 0 for tenants); ``location_t`` ((phys grid + grid
-    charge) x hourly intensity, so that it sums to the run's ``carbon_t``); ``ci_g_per_kwh``
-    (energy-weighted over the hour's slots); and the Wh claimed per source (``wind_wh``, ...).
-    Ordered by beneficiary, hour, hub."""
+    the ``facility`` row's, which drew it; 0 for tenants); ``grid_charge_t`` (its carbon: grid
+    charge x each slot's intensity, t); ``location_t`` ((phys grid + grid charge) x each slot's
+    intensity, so that it sums to the run's ``carbon_t``); ``ci_g_per_kwh`` (energy-weighted
+    over the hour's slots); and the Wh claimed per source (``wind_wh``, ...). Ordered by
+    beneficiary, hour, hub."""
     sph = slots_per_hour
     e = usage.energy_mwh
     grid_share = np.divide(grid_mwh, load_mwh, out=np.zeros_like(load_mwh), where=load_mwh > 0)
@@ -250,6 +251,7 @@ def hourly_usage(
             "green_mwh": green_h[row, t],
             "phys_grid_mwh": to_hours(phys, sph)[row, t],
             "grid_charge_mwh": charged_h[row, t],
+            "grid_charge_t": to_hours(charged * ci, sph)[row, t] * 1e-3,
             "location_t": to_hours((phys + charged) * ci, sph)[row, t] * 1e-3,
             "ci_g_per_kwh": ci_w[row, t],
             **{f"{name}_wh": claims[i, row, t] for i, name in enumerate(SOURCES)},

@@ -18,6 +18,12 @@ Carbon two ways, per row and in total (a total is the sum of its rows):
 - market-based: ``grid_mwh`` x the hour's grid average intensity. China publishes no residual
   mix, so the grid average stands in for it (this somewhat understates market-based carbon).
 
+The ``facility`` (the hubs' own load) also drew the grid energy its batteries charged (with
+``--grid-charge``): both its bases add that energy x each slot's intensity, in the hour it was
+drawn, and its rows gain ``grid_charge_mwh``; the battery output it later gives carries no
+carbon where it is used. So, without priority tenants, both bases' totals over every
+beneficiary add up to the run's ``carbon_t``.
+
 Without priority tenants every beneficiary's certificates cover its pro rata share of the green,
 so ``grid_mwh`` equals ``grid_import_share_mwh`` to the Wh; priority tenants' certificates cover
 more, and the others' less.
@@ -47,21 +53,39 @@ from greendispatch.ledger.certificates import (
     WH_PER_MWH,
     to_hours,
 )
+from greendispatch.ledger.matching import FACILITY
 
-BASIS = {
+_BASIS = {
     "location_based": "your pro rata share of the electricity the hub imported from the grid to "
-    "serve its load, hour by hour, x that hour's grid average intensity (direct, operational)",
+    "serve its load{charging}, hour by hour, x that hour's grid average intensity (direct, "
+    "operational)",
     "market_based": "grid electricity your green certificates do not cover (energy less green "
-    "certificates less battery output that carries no certificate) x the hour's grid average "
-    "intensity; China publishes no residual mix, so the grid average is used",
+    "certificates less battery output that carries no certificate){charging} x the hour's grid "
+    "average intensity; China publishes no residual mix, so the grid average is used",
 }
-BASIS_ZH = {
-    "location_based": "按用电量比例分摊的枢纽逐小时电网购电量"
+_BASIS_ZH = {
+    "location_based": "按用电量比例分摊的枢纽逐小时电网购电量{charging}"
     "× 当小时电网平均碳排放强度（直接排放）",
-    "market_based": "绿电证书未覆盖的电网电量（用电量减去绿电证书、减去无证书的储能放电）"
+    "market_based": "绿电证书未覆盖的电网电量（用电量减去绿电证书、减去无证书的储能放电）{charging}"
     "× 当小时电网平均碳排放强度；中国未发布剩余电力组合因子，故以电网平均值代替",
 }
-_CHUNK = 2_000_000  # matrix cells per block when weighing a job's neighbours
+# The facility drew the grid energy its batteries charged: both bases count it, in the hour it
+# was drawn (the battery output it later gives carries no carbon where it is used).
+_CHARGING = (
+    ", plus the electricity the hub's batteries charged from the grid (the facility drew it; "
+    "the battery output it later gives carries no carbon where it is used)"
+)
+_CHARGING_ZH = "，加上储能从电网充电的电量（由枢纽自身从电网购入；储能日后放电时不再计碳）"
+
+
+def basis(beneficiary: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The two carbon bases of a statement, in English and Chinese: the facility's include grid
+    charging."""
+    en, zh = (_CHARGING, _CHARGING_ZH) if beneficiary == FACILITY else ("", "")
+    return (
+        {k: v.format(charging=en) for k, v in _BASIS.items()},
+        {k: v.format(charging=zh) for k, v in _BASIS_ZH.items()},
+    )
 
 
 def check_beneficiary(acct: Accounting, name: str) -> None:
@@ -77,6 +101,9 @@ def unknown_beneficiary(name: str, known: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
     hint = f"; did you mean '{folded[close[0]]}'?" if close else ""
     return f"unknown beneficiary '{name}'{hint} (the ledger's tenants: {', '.join(known)})"
+
+
+_CHUNK = 2_000_000  # matrix cells per block when weighing a job's neighbours
 
 
 def _green(wh: dict[str, Any]) -> dict[str, float]:
@@ -108,14 +135,19 @@ def _statement(
     ci: np.ndarray,
     certificates: list[dict[str, Any]],
     gec: list[dict[str, Any]],
+    charge: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Assemble a statement from per-hour arrays; ``wh`` is (4, n) Wh claimed by source,
-    ``grid_share`` the pro rata grid import (MWh) and ``location_t`` its carbon per hour."""
+    ``grid_share`` the pro rata grid import (MWh) and ``location_t`` its carbon per hour.
+    ``charge``: the facility's grid charging per hour (MWh, t), already in ``location_t``; it is
+    added to the market-based carbon and each row gains ``grid_charge_mwh``."""
     green = wh.sum(axis=0) / WH_PER_MWH
     uncovered = np.maximum(energy - green, 0.0)
     battery = uncovered * _battery_share(acct)[hub, hour]
     grid = uncovered - battery
     market_t = grid * ci * 1e-3
+    if charge is not None:
+        market_t = market_t + charge[1]
     hub_ids, starts = acct.hub_ids, acct.axis.start
     hours = [
         {
@@ -144,10 +176,15 @@ def _statement(
             strict=True,
         )
     ]
+    if charge is not None:
+        for row, x in zip(hours, charge[0].tolist(), strict=True):
+            row["grid_charge_mwh"] = x
     totals_wh = {name: int(wh[i].sum()) for i, name in enumerate(SOURCES)}
 
     def total(key: str) -> float:
         return math.fsum(row[key] for row in hours)
+
+    basis_en, basis_zh = basis(beneficiary)
 
     return {
         "kind": kind,
@@ -156,8 +193,8 @@ def _statement(
         "issuer": acct.issuer,
         "beneficiary": beneficiary,
         "period": {"start": period[0], "end": period[1]},
-        "basis": dict(BASIS),
-        "basis_zh": dict(BASIS_ZH),
+        "basis": basis_en,
+        "basis_zh": basis_zh,
         "totals": {
             "energy_mwh": total("energy_mwh"),
             "green_mwh": _green(totals_wh),
@@ -165,6 +202,7 @@ def _statement(
             "battery_uncertified_mwh": total("battery_uncertified_mwh"),
             "grid_mwh": total("grid_mwh"),
             "grid_import_share_mwh": total("grid_import_share_mwh"),
+            "grid_charge_mwh": 0.0 if charge is None else math.fsum(charge[0].tolist()),
             "location_based_t": total("location_based_t"),
             "market_based_t": total("market_based_t"),
         },
@@ -209,6 +247,8 @@ def tenant_statement(acct: Accounting, tenant: str) -> dict[str, Any]:
         u["hub"].to_numpy()[sel], u["hour"].to_numpy()[sel], u["energy_mwh"].to_numpy()[sel], wh,
         u["phys_grid_mwh"].to_numpy()[sel], u["location_t"].to_numpy()[sel],
         u["ci_g_per_kwh"].to_numpy()[sel], certificates, gec,
+        (u["grid_charge_mwh"].to_numpy()[sel], u["grid_charge_t"].to_numpy()[sel])
+        if tenant == FACILITY else None,
     )  # fmt: skip
 
 
