@@ -15,7 +15,7 @@ import pytest
 
 from greendispatch.ledger.chain import LEDGER_FILE
 from greendispatch.sim.metrics import job_energy
-from tests.helpers import render_in_browser, run_cli, run_cli_ok
+from tests.helpers import render_in_browser, run_cli, run_cli_ok, small_scenario, write_yaml
 
 ARGS = ["simulate", "--days", "3", "--jobs", "300", "--utilisation", "0.3", "--no-tables",
         "--policy", "baseline,green-first"]  # fmt: skip
@@ -385,39 +385,95 @@ def test_verify_an_empty_folder_is_bad_input(
     assert code == 2 and "ledger file not found" in err
 
 
-def test_a_job_statement_says_which_input_changed(
+def test_a_changed_scenario_is_refused_before_the_re_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A job statement re-runs the recorded request. Under baseline the claims do not depend on
+    grid intensity, so a scenario whose wind weights changed re-runs to the ledger's claims and
+    other carbon: a scenario whose SHA-256 is not the recorded one is refused before the
+    re-run, naming it and both hashes."""
     scenario = tmp_path / "hubs.yaml"
     run_cli_ok(["scenario", "export", "china-hubs", "-o", scenario])
     original = scenario.read_text(encoding="utf-8")
-    args = ["simulate", "-s", scenario, "--days", "1", "--jobs", "60", "--policy", "green-first"]
+    args = ["simulate", "-s", scenario, "--days", "1", "--jobs", "60", "--policy", "baseline"]
     run_cli_ok([*args, "--no-tables", "--out", tmp_path / "o", "--ledger", tmp_path / "l"])
     first = (tmp_path / "l" / LEDGER_FILE).read_text(encoding="utf-8").splitlines()[0]
     recorded = json.loads(first)["body"]["request"]["scenario_sha256"]
     assert recorded == hashlib.sha256(scenario.read_bytes()).hexdigest()
+    out = tmp_path / "st"
 
     def job_statement(folder: Path) -> tuple[int, str]:
-        code, _, err = run_cli(["ledger", "statement", str(folder), "--job", "1", "-o",
-                                str(tmp_path / "st")], capsys, monkeypatch)  # fmt: skip
+        shutil.rmtree(out, ignore_errors=True)
+        code, _, err = run_cli(["ledger", "statement", str(folder), "--job", "5", "-o", str(out)],
+                               capsys, monkeypatch)  # fmt: skip
         return code, " ".join(err.split())
 
     assert job_statement(tmp_path / "l")[0] == 0
-    scenario.write_text(original.replace("\nseed: 2023\n", "\nseed: 2024\n"), encoding="utf-8")
+    windier = original.replace("wind_weight: 0.42", "wind_weight: 0.6", 1)
+    assert windier != original
+    scenario.write_text(windier, encoding="utf-8")
     now = hashlib.sha256(scenario.read_bytes()).hexdigest()
     code, err = job_statement(tmp_path / "l")
+    assert code == 2 and "Traceback" not in err
+    assert (
+        f"{tmp_path / 'l' / LEDGER_FILE}:1: body.request.scenario: the scenario file {scenario} "
+        "changed since the ledger was written" in err
+    )
+    assert f"SHA-256 recorded {recorded}, now {now}" in err
+    assert not (out / "job-5.json").exists()
+    # A ledger recorded before the hash was kept works as before: with nothing to compare the
+    # file with, its statement is made; when the re-run's claims differ, it cannot tell why.
+    old = _resigned(tmp_path / "l", tmp_path, lambda g: g["request"].pop("scenario_sha256"))
+    assert job_statement(old)[0] == 0
+    scenario.write_text(original.replace("\nseed: 2023\n", "\nseed: 2024\n"), encoding="utf-8")
+    code, err = job_statement(old)
     assert code == 2
     assert "re-running the recorded request gives other claims than the ledger holds" in err
-    assert f"the scenario {scenario} changed since the ledger was written" in err
-    assert f"SHA-256 recorded {recorded}, now {now}" in err
-    # A ledger recorded before the hash was kept: still works, and says it cannot tell.
-    old = _resigned(tmp_path / "l", tmp_path, lambda g: g["request"].pop("scenario_sha256"))
-    code, err = job_statement(old)
-    assert code == 2 and "recorded before input hashes were kept" in err
+    assert "recorded before input hashes were kept" in err
     scenario.write_text(original, encoding="utf-8")
-    assert job_statement(old)[0] == 0
+    assert job_statement(tmp_path / "l")[0] == 0 and job_statement(old)[0] == 0
     scenario.unlink()
     code, err = job_statement(tmp_path / "l")
     assert code == 2
     assert f"the scenario file {scenario} the ledger was recorded from is missing" in err
     assert f"recorded SHA-256 {recorded}" in err
+
+
+def test_a_built_in_scenario_of_another_text_is_refused_before_the_re_run(
+    ledger_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from greendispatch.scenario.loader import builtin_text
+
+    now = hashlib.sha256(builtin_text("china-hubs").encode("utf-8")).hexdigest()
+    folder = _resigned(
+        ledger_dir, tmp_path, lambda g: g["request"].update(scenario_sha256="0" * 64)
+    )
+    code, _, err = run_cli(["ledger", "statement", str(folder), "--job", "3"], capsys, monkeypatch)
+    err = " ".join(err.split())
+    assert code == 2
+    assert (
+        "body.request.scenario: the built-in scenario china-hubs changed since the ledger was "
+        f"written (SHA-256 recorded {'0' * 64}, now {now}): use the version that recorded it" in err
+    )
+
+
+def test_a_changed_trace_is_refused_before_the_re_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace, ledger = tmp_path / "t.csv", tmp_path / "l"
+    rows = "arrival_time,length,cpus\n0.0,2.0,1\n1.0,3.0,{}\n"
+    trace.write_text(rows.format(2), encoding="utf-8")
+    recorded = hashlib.sha256(trace.read_bytes()).hexdigest()
+    run_cli_ok(["simulate", "-s", write_yaml(tmp_path / "two.yaml", small_scenario()),
+                "--trace", trace, "--trace-format", "gaia", "--policy", "baseline",
+                "--no-tables", "--out", tmp_path / "o", "--ledger", ledger])  # fmt: skip
+    trace.write_text(rows.format(1), encoding="utf-8")
+    now = hashlib.sha256(trace.read_bytes()).hexdigest()
+    code, _, err = run_cli(["ledger", "statement", str(ledger), "--job", "0"], capsys, monkeypatch)
+    err = " ".join(err.split())
+    assert code == 2
+    assert f"body.request.trace: the trace file {trace} changed since the ledger was written" in err
+    assert f"SHA-256 recorded {recorded}, now {now}" in err

@@ -4,10 +4,11 @@
 a genesis entry with everything needed to reproduce the run, one entry per hub-hour (issued
 certificates with their status, storage, claims), one per hub-month (GECs), then signed tenant
 statements in ``DIR/statements/``. The genesis lists the tenants and records, beside the
-request, the SHA-256 of its scenario (and trace) file. ``ledger statement --job J`` re-runs the
-recorded request (the simulator is deterministic), checks that the re-computed claims equal the
-ledger's (when they do not, the hashes tell which input changed), takes the GECs the ledger
-records, and signs the job's statement.
+request, the SHA-256 of its scenario (and trace) file. ``ledger statement --job J`` refuses when
+one of those files is missing or its SHA-256 differs from the recorded one, re-runs the recorded
+request (the simulator is deterministic), checks that the re-computed claims equal the ledger's
+(when they do not, the data folder or the program changed), takes the GECs the ledger records,
+and signs the job's statement.
 """
 
 from __future__ import annotations
@@ -93,41 +94,69 @@ def _scenario_sha256(scenario: str) -> str | None:
         return None
 
 
+_INPUTS = ("scenario", "trace")
+
+
+def _sha256_now(key: str, name: str) -> str | None:
+    """SHA-256 of the scenario or trace ``name`` as it is now; None when it is missing."""
+    if key == "scenario":
+        return _scenario_sha256(name)
+    try:
+        return file_sha256(Path(name))
+    except OSError:
+        return None
+
+
 def input_hashes(record: dict[str, Any]) -> dict[str, str | None]:
     """``scenario_sha256`` (and ``trace_sha256`` with a trace) of a recorded request, now."""
-    out = {"scenario_sha256": _scenario_sha256(str(record["scenario"]))}
-    if record.get("trace"):
-        try:
-            out["trace_sha256"] = file_sha256(Path(str(record["trace"])))
-        except OSError:
-            out["trace_sha256"] = None
-    return out
+    return {
+        f"{key}_sha256": _sha256_now(key, str(record[key])) for key in _INPUTS if record.get(key)
+    }
+
+
+def check_inputs_as_recorded(folder: Path, request: dict[str, Any]) -> None:
+    """Before a re-run: InputError when an input file of the recorded request (the scenario, a
+    trace) is missing, or when its SHA-256 differs from the one recorded. A changed scenario
+    can give the same claims (under ``baseline`` they do not depend on intensity) and other
+    carbon, so a re-run from it is refused whatever it would give. A ledger recorded before the
+    hashes were kept is checked only for missing files."""
+    for key in _INPUTS:
+        name = str(request.get(key) or "")
+        if not name:
+            continue
+        was, is_now = request.get(f"{key}_sha256"), _sha256_now(key, name)
+        label, fix = f"the {key} file {name}", "restore it as recorded"
+        if not Path(name).is_absolute():  # a built-in's text comes with the program
+            label, fix = f"the built-in {key} {name}", "use the version that recorded it"
+        if is_now is None:
+            recorded = f" (recorded SHA-256 {was})" if isinstance(was, str) else ""
+            why = f"{label} the ledger was recorded from is missing{recorded}"
+        elif isinstance(was, str) and is_now != was:
+            why = (
+                f"{label} changed since the ledger was written (SHA-256 recorded {was}, now "
+                f"{is_now}): {fix}"
+            )
+        else:
+            continue
+        raise InputError(
+            Problem(
+                str(folder / LEDGER_FILE),
+                1,
+                f"body.request.{key}",
+                f"{why}; a statement re-runs the recorded request",
+            )
+        )
 
 
 def changed_inputs(request: dict[str, Any]) -> str:
-    """Which recorded input differs from what the request would read now (to explain a re-run
-    that gives other claims); ledgers recorded before input hashes were kept say so."""
+    """Why a re-run gives other claims than the ledger: the recorded input files were checked
+    before it (:func:`check_inputs_as_recorded`), so the data folder or the program changed;
+    ledgers recorded before input hashes were kept cannot tell which input."""
     if not isinstance(request.get("scenario_sha256"), str):
         return (
             "inputs changed since it was written; this ledger was recorded before input hashes "
             "were kept, so which one (scenario, trace, data folder, program) cannot be told"
         )
-    now = input_hashes(request)
-    changed = []
-    for key, what in (("scenario", "the scenario"), ("trace", "the trace file")):
-        was = request.get(f"{key}_sha256")
-        if not isinstance(was, str) or now.get(f"{key}_sha256") == was:
-            continue
-        name = request[key]
-        if now[f"{key}_sha256"] is None:
-            changed.append(f"{what} {name} is missing (recorded SHA-256 {was})")
-        else:
-            changed.append(
-                f"{what} {name} changed since the ledger was written (SHA-256 recorded {was}, "
-                f"now {now[f'{key}_sha256']})"
-            )
-    if changed:
-        return "; ".join(changed)
     return (
         "the scenario and trace are as recorded (same SHA-256), so the data folder or the "
         "program changed since the ledger was written"
@@ -367,23 +396,6 @@ def _check_tenant(known: object, tenant: str) -> None:
             raise InputError(Problem("--tenant", None, "", unknown_beneficiary(tenant, names)))
 
 
-def _check_scenario_file(folder: Path, request: dict[str, Any]) -> None:
-    """Before a re-run: InputError when the recorded scenario file is gone."""
-    scenario = str(request.get("scenario", ""))
-    if Path(scenario).is_absolute() and not Path(scenario).exists():
-        was = request.get("scenario_sha256")
-        recorded = f" (recorded SHA-256 {was})" if isinstance(was, str) else ""
-        raise InputError(
-            Problem(
-                str(folder / LEDGER_FILE),
-                1,
-                "body.request.scenario",
-                f"the scenario file {scenario} the ledger was recorded from is missing"
-                f"{recorded}; a statement re-runs the recorded request",
-            )
-        )
-
-
 def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:
     """A signed statement for a tenant or a job, checked against the verified ledger. Its GECs
     are the ones the ledger records."""
@@ -403,7 +415,7 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
     genesis = read_genesis(folder)
     if tenant is not None:
         _check_tenant(genesis.get("tenants"), tenant)
-    _check_scenario_file(folder, genesis["request"])
+    check_inputs_as_recorded(folder, genesis["request"])
     acct, _ = rebuild(folder)
     recorded = read_recorded(folder)
     recomputed = Counter(
