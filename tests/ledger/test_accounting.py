@@ -10,6 +10,7 @@ import json
 import math
 import re
 import warnings
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -21,7 +22,15 @@ from greendispatch.dispatch.policies import make_policy
 from greendispatch.energy.supply import BatteryParams
 from greendispatch.errors import InputError
 from greendispatch.ledger.accounting import Accounting, account
-from greendispatch.ledger.certificates import BATTERY, CONTRACTED, SOURCES, HourAxis, to_hours
+from greendispatch.ledger.certificates import (
+    BATTERY,
+    CONTRACTED,
+    SOURCES,
+    HourAxis,
+    month_index,
+    to_hours,
+    year_month,
+)
 from greendispatch.ledger.gec import (
     GecRegistry,
     check_gec_id,
@@ -35,6 +44,7 @@ from greendispatch.ledger.storage import store_and_discharge
 from greendispatch.report.statement import monthly_rows, render_statement
 from greendispatch.scenario.loader import parse_scenario
 from greendispatch.signals.build import build_signals
+from greendispatch.signals.timegrid import TimeGrid
 from greendispatch.sim.engine import SimRun, simulate
 from greendispatch.sim.metrics import job_energy
 from greendispatch.sim.network import network_arrays
@@ -638,6 +648,29 @@ def test_check_gec_id() -> None:
         check_gec_id(12345)
 
 
+def test_month_index_orders_months_and_round_trips() -> None:
+    assert month_index(2023, 12) + 1 == month_index(2024, 1) == 2024 * 12
+    assert [year_month(month_index(y, m)) for y, m in [(2023, 1), (2023, 12), (2024, 2)]] == [
+        (2023, 1),
+        (2023, 12),
+        (2024, 2),
+    ]
+    axis = HourAxis.from_grid(TimeGrid(datetime(2023, 12, 31, 23, tzinfo=UTC), 3, 1.0))
+    assert axis.months.tolist() == [
+        month_index(2023, 12),
+        month_index(2024, 1),
+        month_index(2024, 1),
+    ]
+    # The registry's cancellations of a hub and some months are those of that hub and months.
+    reg = GecRegistry(("a", "b"))
+    for hub, year, month in [(0, 2023, 12), (0, 2024, 1), (1, 2024, 1)]:
+        reg.issue(hub, year, month, 2)
+        reg.cancel_next(hub, year, month, "bank", 1)
+    picked = reg.cancellations("bank", hub=0, months={month_index(2024, 1)})
+    assert [(g["hub"], g["month"]) for g in picked] == [("a", "2024-01")]
+    assert len(reg.cancellations("bank")) == 3 and reg.cancellations("other") == []
+
+
 def test_gec_ids_round_trip_and_claim_once() -> None:
     gid = make_gec_id(3, 2023, 7, 42)
     assert len(gid) == 32 and check_gec_id(gid) == gid
@@ -687,5 +720,13 @@ def test_bad_requests_raise_input_errors(hand) -> None:
     assert acct.gec is None and all(e["type"] == "hour" for e in acct.entries())
     with pytest.raises(InputError, match="unknown beneficiary 'nobody'"):
         tenant_statement(acct, "nobody")
+    # One check serves the accounting and the statements: the flag, the names, the close one.
+    for ask in (lambda: acct.beneficiary_code("T1"), lambda: tenant_statement(acct, "T1")):
+        with pytest.raises(InputError) as err:
+            ask()
+        assert str(err.value) == (
+            "--tenant: unknown beneficiary 'T1'; did you mean 't1'? "
+            "(the ledger's tenants: t0, t1, facility)"
+        )
     with pytest.raises(InputError, match="job 99 is not in this run"):
         job_statement(acct, 99)

@@ -42,6 +42,7 @@ from greendispatch.ledger.matching import (
     Usage,
     allocate,
     beneficiary_energy,
+    check_beneficiary,
     claims_frame,
     hourly_usage,
 )
@@ -96,11 +97,8 @@ class Accounting:
         return self.beneficiaries[:-1]
 
     def beneficiary_code(self, name: str) -> int:
-        if name not in self.beneficiaries:
-            raise InputError(
-                f"unknown beneficiary '{name}' (known: {', '.join(self.beneficiaries)})"
-            )
-        return self.beneficiaries.index(name)
+        """The code of a beneficiary; InputError naming the known ones for any other name."""
+        return check_beneficiary(name, self.beneficiaries)
 
     def storage_balance(self) -> dict[str, dict[str, int]]:
         """Per hub, Wh: ``opening + cancelled = issued + loss + stored_end`` (exact)."""
@@ -295,7 +293,7 @@ def _entries(acct: Accounting) -> Iterator[dict[str, Any]]:
     delivered, consumed = st.delivered_wh.tolist(), st.consumed_wh.tolist()
     stored = st.stored_wh.tolist()
     rte = acct.rte.tolist()
-    month_end = np.r_[ax.year[1:] * 12 + ax.month[1:] != ax.year[:-1] * 12 + ax.month[:-1], True]
+    month_end = np.r_[ax.months[1:] != ax.months[:-1], True]
 
     for t in range(n_hours):
         for h in range(n_h):

@@ -61,12 +61,25 @@ def to_hours(a: np.ndarray, slots_per_hour: int) -> np.ndarray:
     return a.reshape(*a.shape[:-1], n_h, slots_per_hour).sum(axis=-1)
 
 
+def month_index(year: np.ndarray | int, month: np.ndarray | int) -> np.ndarray | int:
+    """A calendar month as one number, ``year x 12 + month - 1`` (ints or arrays), so that
+    months sort and compare; :func:`year_month` inverts it."""
+    return year * 12 + month - 1
+
+
+def year_month(index: int) -> tuple[int, int]:
+    """(year, month) of a :func:`month_index`."""
+    year, m = divmod(int(index), 12)
+    return year, m + 1
+
+
 @dataclass(frozen=True, eq=False)
 class HourAxis:
     """The UTC production hours of a time grid, with the strings certificates carry.
 
     ``start``/``end``/``expires`` are ISO 8601 UTC strings per hour (object arrays); ``key`` is
-    ``YYYYMMDDHH``; ``year``/``month`` give each hour's calendar month (UTC).
+    ``YYYYMMDDHH``; ``year``/``month`` give each hour's calendar month (UTC), ``months`` its
+    :func:`month_index`.
     """
 
     slots_per_hour: int
@@ -78,6 +91,11 @@ class HourAxis:
     year: np.ndarray
     month: np.ndarray
     expiry_time: pd.DatetimeIndex
+
+    @property
+    def months(self) -> np.ndarray:
+        """Each hour's :func:`month_index` (int64)."""
+        return month_index(self.year.astype(np.int64), self.month)
 
     @classmethod
     def from_grid(cls, grid: TimeGrid) -> HourAxis:

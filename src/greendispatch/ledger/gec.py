@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from greendispatch.errors import InputError, Problem
-from greendispatch.ledger.certificates import WH_PER_MWH, HourAxis
+from greendispatch.ledger.certificates import WH_PER_MWH, HourAxis, month_index, year_month
 
 GEC_DIGITS = 32
 SIM_PREFIX = "99"
@@ -194,13 +194,24 @@ class GecRegistry:
                 out.append(self._range(hub, year, month, first + a, k))
         return out
 
-    def cancellations(self, beneficiary: str | None = None) -> list[dict[str, Any]]:
-        """Cancelled id ranges in the order they were cancelled (of one beneficiary, or all)."""
+    def cancellations(
+        self,
+        beneficiary: str | None = None,
+        *,
+        hub: int | None = None,
+        months: Collection[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Cancelled id ranges in the order they were cancelled: of one beneficiary (or all), at
+        one hub (or all), in the months of ``months`` (:func:`month_index`; or all)."""
         out = []
-        for hub, year, month, who, first, n in self._log:
-            if beneficiary is None or self._names[who] == beneficiary:
+        for h, year, month, who, first, n in self._log:
+            if (
+                (beneficiary is None or self._names[who] == beneficiary)
+                and (hub is None or h == hub)
+                and (months is None or month_index(year, month) in months)
+            ):
                 out.append(
-                    {"beneficiary": self._names[who], **self._range(hub, year, month, first, n)}
+                    {"beneficiary": self._names[who], **self._range(h, year, month, first, n)}
                 )
         return out
 
@@ -250,13 +261,14 @@ def settle_months(
     """Issue each hub-month's GECs and cancel, for each beneficiary, the whole MWh of its
     contracted-green claims (floored: never more than it claimed; the rest stays active).
     Returns the (year, month) pairs in time order."""
-    ym = axis.year.astype(np.int64) * 12 + axis.month - 1
-    months, first_hour, month_of_hour = np.unique(ym, return_index=True, return_inverse=True)
+    months, first_hour, month_of_hour = np.unique(
+        axis.months, return_index=True, return_inverse=True
+    )
     n_h = contracted_wh.shape[0]
     per_month = np.add.reduceat(contracted_wh, first_hour, axis=1)  # hours are in time order
     claims = np.zeros((n_h, len(months), len(beneficiaries)), dtype=np.int64)
     np.add.at(claims, (claim_hub, month_of_hour[claim_hour], claim_code), claim_wh)
-    pairs = [(int(m // 12), int(m % 12) + 1) for m in months]
+    pairs = [year_month(m) for m in months]
     for h in range(n_h):
         for i, (year, month) in enumerate(pairs):
             registry.issue(h, year, month, int(per_month[h, i] // WH_PER_MWH))

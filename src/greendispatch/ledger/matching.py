@@ -15,17 +15,39 @@ job table's order, then ``facility``).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from greendispatch.errors import ModelError
+from greendispatch.errors import InputError, ModelError, Problem
 from greendispatch.ledger.certificates import EPS_WH, SOURCES, WH_PER_MWH, to_hours
 from greendispatch.sim.engine import SimRun
 
 FACILITY = "facility"
 _TINY_MWH = 1e-9  # a facility remainder below this (1 mWh) is rounding noise, not load
+
+
+def check_beneficiary(name: str, known: Sequence[str]) -> int:
+    """The position of ``name`` among a ledger's beneficiaries ``known`` (its tenants, then
+    ``facility``). When it is not one of them: InputError naming ``--tenant`` (where a name comes
+    from), the beneficiaries and the closest of them, case-insensitive."""
+    known = list(known)
+    if name in known:
+        return known.index(name)
+    folded = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    hint = f"; did you mean '{folded[close[0]]}'?" if close else ""
+    raise InputError(
+        Problem(
+            "--tenant",
+            None,
+            "",
+            f"unknown beneficiary '{name}'{hint} (the ledger's tenants: {', '.join(known)})",
+        )
+    )
 
 
 @dataclass(frozen=True, eq=False)

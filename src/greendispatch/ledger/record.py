@@ -40,9 +40,9 @@ from greendispatch.ledger.chain import (
     verify_ledger,
 )
 from greendispatch.ledger.gec import recorded_registry
-from greendispatch.ledger.matching import FACILITY
+from greendispatch.ledger.matching import FACILITY, check_beneficiary
 from greendispatch.ledger.reader import entry_body
-from greendispatch.ledger.statements import job_statement, tenant_statement, unknown_beneficiary
+from greendispatch.ledger.statements import job_statement, tenant_statement
 from greendispatch.paths import os_reason, resolved, writable_folder
 from greendispatch.report.statement import write_statement_html
 
@@ -387,15 +387,6 @@ def _saved_statement(path: Path, folder: Path) -> dict[str, Any] | None:
     return doc if signer is not None and signer == ours else None
 
 
-def _check_tenant(known: object, tenant: str) -> None:
-    """InputError naming ``--tenant`` for a tenant not among ``known`` (a list of names; the
-    genesis lists them before a re-run, ledgers recorded before it did are checked after)."""
-    if isinstance(known, list | tuple) and all(isinstance(t, str) for t in known):
-        names = list(known) + ([] if FACILITY in known else [FACILITY])
-        if tenant not in names:
-            raise InputError(Problem("--tenant", None, "", unknown_beneficiary(tenant, names)))
-
-
 def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[str, Any]:
     """A signed statement for a tenant or a job, checked against the verified ledger. Its GECs
     are the ones the ledger records."""
@@ -413,8 +404,11 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
         ):
             return doc
     genesis = read_genesis(folder)
-    if tenant is not None:
-        _check_tenant(genesis.get("tenants"), tenant)
+    listed = genesis.get("tenants")
+    if tenant is not None and isinstance(listed, list) and all(isinstance(t, str) for t in listed):
+        # Said before the re-run; a ledger recorded before the genesis listed its tenants is
+        # checked by the statement (the same check, on the re-run's beneficiaries).
+        check_beneficiary(tenant, [*listed, FACILITY])
     check_inputs_as_recorded(folder, genesis["request"])
     acct, _ = rebuild(folder)
     recorded = read_recorded(folder)
@@ -438,8 +432,6 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
     if recorded.gec_months:
         gec = recorded_registry(acct.hub_ids, recorded.gec_months, str(folder / LEDGER_FILE))
     acct = dataclasses.replace(acct, gec=gec)
-    if tenant is not None:
-        _check_tenant(acct.beneficiaries, tenant)
     # The statements raise InputError for an unknown tenant or job id.
     doc = (
         tenant_statement(acct, tenant) if tenant is not None else job_statement(acct, int(job or 0))

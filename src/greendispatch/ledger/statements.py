@@ -38,7 +38,6 @@ only the tenant's jobs at that hub overlapping the job and its months).
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
@@ -52,6 +51,7 @@ from greendispatch.ledger.certificates import (
     SOURCES,
     WH_PER_MWH,
     to_hours,
+    year_month,
 )
 from greendispatch.ledger.matching import FACILITY
 
@@ -86,21 +86,6 @@ def basis(beneficiary: str) -> tuple[dict[str, str], dict[str, str]]:
         {k: v.format(charging=en) for k, v in _BASIS.items()},
         {k: v.format(charging=zh) for k, v in _BASIS_ZH.items()},
     )
-
-
-def check_beneficiary(acct: Accounting, name: str) -> None:
-    """InputError for a name that is not a beneficiary of ``acct``, naming the ones it has and
-    the closest (case-insensitive)."""
-    if name not in acct.beneficiaries:
-        raise InputError(unknown_beneficiary(name, acct.beneficiaries))
-
-
-def unknown_beneficiary(name: str, known: tuple[str, ...] | list[str]) -> str:
-    """The message for a tenant the ledger does not have: its tenants, and the close match."""
-    folded = {k.casefold(): k for k in known}
-    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
-    hint = f"; did you mean '{folded[close[0]]}'?" if close else ""
-    return f"unknown beneficiary '{name}'{hint} (the ledger's tenants: {', '.join(known)})"
 
 
 _CHUNK = 2_000_000  # matrix cells per block when weighing a job's neighbours
@@ -214,7 +199,6 @@ def _statement(
 
 def tenant_statement(acct: Accounting, tenant: str) -> dict[str, Any]:
     """The statement of one tenant (or of ``facility``, the hubs' own load)."""
-    check_beneficiary(acct, tenant)
     code = acct.beneficiary_code(tenant)
     u = acct.usage
     sel = np.flatnonzero(u["beneficiary"].to_numpy() == code)
@@ -298,7 +282,7 @@ def _floored(wh: np.ndarray, weight: np.ndarray, total: np.ndarray) -> np.ndarra
 def _job_gecs(
     acct: Accounting, j: int, row: int, cs: np.ndarray, weight: np.ndarray, own: dict[int, int]
 ) -> list[dict[str, Any]]:
-    """The GECs of job ``j``: per month (``own``: year x 12 + month - 1 -> the job's
+    """The GECs of job ``j``: per month (``own``: month index -> the job's
     contracted-green Wh there), the whole MWh of the tenant's cancelled GECs at the hub that fall
     inside the job's Wh when its tenant's contracted-green claims of the month are laid end to
     end in job id order. The tenant's jobs never share a GEC, and none gets more MWh than its
@@ -308,7 +292,7 @@ def _job_gecs(
     c = acct.claims
     sel = np.flatnonzero((c["row"].to_numpy() == row) & (c["source"].to_numpy() == CONTRACTED))
     c_hour, cw = c["hour"].to_numpy()[sel], c["wh"].to_numpy()[sel]  # in hour order
-    month_of = acct.axis.year[c_hour].astype(np.int64) * 12 + acct.axis.month[c_hour] - 1
+    month_of = acct.axis.months[c_hour]
     tenant, h = acct.beneficiaries[acct.rows.code[row]], int(acct.rows.hub[row])
     out = []
     for ym, mine in sorted(own.items()):
@@ -318,7 +302,7 @@ def _job_gecs(
         before = _neighbour_weights(acct, j, hours, cs)
         skip = int(_floored(cw[month_of == ym], before, weight[hours]).sum())
         first, last = -(-skip // WH_PER_MWH), (skip + mine) // WH_PER_MWH
-        out += acct.gec.held(tenant, h, ym // 12, ym % 12 + 1, first, last - first)
+        out += acct.gec.held(tenant, h, *year_month(ym), first, last - first)
     for g in out:
         del g["hub"]
     return [{"hub": acct.hub_ids[h], **g} for g in out]
@@ -383,16 +367,14 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
          "range": [int(a[k]), int(a[k] + got[k])], "wh": int(got[k])}
         for k, i in zip(keep.tolist(), pos[keep].tolist(), strict=True)
     ]  # fmt: skip
-    month_of = acct.axis.year[hours].astype(np.int64) * 12 + acct.axis.month[hours] - 1
+    month_of = acct.axis.months[hours]
     contracted = wh[CONTRACTED]
     own_gec = {int(m): int(contracted[month_of == m].sum()) for m in np.unique(month_of)}
     gec_of_tenant = []
     if acct.gec is not None:
         gec_of_tenant = [
             {k: v for k, v in g.items() if k != "beneficiary"}
-            for g in acct.gec.cancellations(tenant)
-            if g["hub"] == acct.hub_ids[h]
-            and int(g["month"][:4]) * 12 + int(g["month"][5:]) - 1 in own_gec
+            for g in acct.gec.cancellations(tenant, hub=h, months=own_gec)
         ]
     period = (acct.axis.start[hours[0]], acct.axis.end[hours[-1]])
     st = _statement(acct, "job", tenant, period, np.full(len(hours), h), hours, energy, wh,
