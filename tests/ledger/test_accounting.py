@@ -13,6 +13,7 @@ import warnings
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -42,11 +43,11 @@ from greendispatch.ledger.matching import FACILITY
 from greendispatch.ledger.statements import job_statement, tenant_statement
 from greendispatch.ledger.storage import store_and_discharge
 from greendispatch.report.statement import monthly_rows, render_statement
-from greendispatch.scenario.loader import parse_scenario
+from greendispatch.scenario.loader import builtin_text, parse_scenario
 from greendispatch.signals.build import build_signals
 from greendispatch.signals.timegrid import TimeGrid
 from greendispatch.sim.engine import SimRun, simulate
-from greendispatch.sim.metrics import job_energy
+from greendispatch.sim.metrics import hub_slot_carbon_t, job_energy, run_metrics
 from greendispatch.sim.network import network_arrays
 from greendispatch.sim.runner import SimulationRequest, prepare, run_policies
 from tests.helpers import make_jobs, small_scenario
@@ -526,9 +527,15 @@ def test_expiry_and_facility(hand) -> None:
 
 # ---------------------------------------------------------------- a few days of china-hubs
 @pytest.fixture(scope="module")
-def china():
+def china(tmp_path_factory: pytest.TempPathFactory):
+    """Three days of china-hubs from 2023-01-30: two UTC months."""
+    text = builtin_text("china-hubs")
+    start = 'start: "2023-01-01T00:00:00Z"'
+    assert start in text
+    scenario = tmp_path_factory.mktemp("china") / "china-hubs.yaml"
+    scenario.write_text(text.replace(start, 'start: "2023-01-30T00:00:00Z"'), encoding="utf-8")
     req = SimulationRequest(
-        scenario="china-hubs", policies="green-first", days=3, n_jobs=400, seed=7
+        scenario=str(scenario), policies="green-first", days=3, n_jobs=400, seed=7
     )
     with warnings.catch_warnings():  # few jobs fall short of the utilisation target: expected
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -590,46 +597,112 @@ def test_a_jobs_gecs_are_its_own_never_its_tenants_month(china) -> None:
     assert with_own > 10 and tenant_shown_apart > 10
 
 
-def test_statement_totals_are_the_sums_of_their_rows(china) -> None:
+def _floor_mwh(acct: Accounting) -> float:
+    """What flooring to whole Wh can take from the green claimed: 1 Wh per source and
+    beneficiary-hour, and per source and hub-hour (each bundle is floored too)."""
+    n_h, n_hours = len(acct.hub_ids), acct.axis.n_hours
+    return 4 * (len(acct.usage) + n_h * n_hours) / 1e6
+
+
+def test_statement_totals_match_the_simulator_and_the_supply(china) -> None:
+    """Each statement's totals against figures the ledger does not make: a tenant's energy and
+    location-based carbon are the simulator's for its jobs, a job's its own; over every
+    beneficiary, energy is the hubs' load, green the green supply, the uncertified battery
+    output and the grid what the supply stack says, and both bases the run's carbon_t."""
     _, run, acct = china
-    statements = [tenant_statement(acct, b) for b in acct.beneficiaries]
-    statements += [job_statement(acct, j) for j in run.jobs.job_id[:60].tolist()]
-    for st_ in statements:
-        rows, t = st_["hours"], st_["totals"]
-        for key in ("energy_mwh", "grid_mwh", "battery_uncertified_mwh", "grid_import_share_mwh",
-                    "location_based_t", "market_based_t"):  # fmt: skip
-            assert t[key] == pytest.approx(math.fsum(r[key] for r in rows), rel=1e-12, abs=1e-12)
-        for r in rows:  # energy = certified green + battery without a certificate + grid
+    energy, green, carbon_kg = job_energy(run)
+    s, m = run.supply, run_metrics(run)
+    floor = _floor_mwh(acct)
+    statements = {b: tenant_statement(acct, b) for b in acct.beneficiaries}
+    for code, tenant in enumerate(acct.tenants):
+        t, mine = statements[tenant]["totals"], run.jobs.tenant == code
+        assert t["energy_mwh"] == pytest.approx(energy[mine].sum(), rel=1e-9)
+        assert t["location_based_t"] == pytest.approx(carbon_kg[mine].sum() / 1e3, rel=1e-9)
+        assert green[mine].sum() - t["green_mwh"]["total"] == pytest.approx(0.0, abs=floor)
+
+    def over_all(key: str) -> float:
+        return math.fsum(st_["totals"][key] for st_ in statements.values())
+
+    assert over_all("energy_mwh") == pytest.approx(s.load_mwh.sum(), rel=1e-9)
+    assert over_all("grid_import_share_mwh") == pytest.approx(s.grid_mwh.sum(), rel=1e-9)
+    assert over_all("location_based_t") == pytest.approx(m["carbon_t"], rel=1e-9)
+    claimed = math.fsum(st_["totals"]["green_mwh"]["total"] for st_ in statements.values())
+    assert claimed == pytest.approx(s.green_mwh.sum(), abs=floor)
+    uncertified = np.maximum(s.discharge_mwh - s.discharge_green_mwh, 0.0).sum()
+    assert over_all("battery_uncertified_mwh") == pytest.approx(uncertified, abs=floor)
+    assert over_all("grid_mwh") == pytest.approx(s.grid_mwh.sum(), abs=floor)
+    # Market-based: the grid the claims leave uncovered, at most 1 g per floored Wh more.
+    assert 0 <= over_all("market_based_t") - m["carbon_t"] <= floor
+    # A job's statement: its own energy, carbon and (but for flooring) green.
+    placed = run.jobs.job_id[run.placements.hub >= 0]
+    for job_id in [*placed[:40].tolist(), *run.jobs.job_id[run.placements.hub < 0][:3].tolist()]:
+        st_ = job_statement(acct, job_id)
+        j = int(np.flatnonzero(run.jobs.job_id == job_id)[0])
+        t = st_["totals"]
+        assert t["energy_mwh"] == pytest.approx(energy[j], rel=1e-9, abs=1e-12)
+        assert t["location_based_t"] == pytest.approx(carbon_kg[j] / 1e3, rel=1e-9, abs=1e-12)
+        slack = 8 * (len(st_["hours"]) + len(st_["certificates"])) / 1e6
+        assert 0 <= green[j] - t["green_mwh"]["total"] <= slack + 1e-12
+        for r in st_["hours"]:  # energy = certified green + battery without a certificate + grid
             parts = sum(r["green_mwh"].values()) + r["battery_uncertified_mwh"] + r["grid_mwh"]
             assert parts == pytest.approx(r["energy_mwh"], rel=1e-12, abs=1e-12)
             assert min(r["battery_uncertified_mwh"], r["grid_mwh"]) >= 0.0
-            assert r["market_based_t"] == pytest.approx(r["grid_mwh"] * r["ci_g_per_kwh"] * 1e-3)
-        # Hourly slots, no priority tenants: the grid not covered by certificates is the pro
-        # rata grid import (to the Wh per claim), so location-based = sum of grid x intensity.
-        slack_t = (len(st_["certificates"]) + 1) * 1e-6 * 1e-3 * 1000
-        by_rows = sum(r["grid_mwh"] * r["ci_g_per_kwh"] for r in rows) * 1e-3
-        assert abs(by_rows - t["location_based_t"]) <= slack_t
-        assert t["market_based_t"] <= t["location_based_t"] + slack_t
 
 
 def test_statement_page_sums_its_hours_by_month_and_hub(china) -> None:
     """The printable page shows every hub-hour summed per UTC month and hub (the hourly table
-    shows only the first 500 rows), and those subtotals add up to the statement's totals."""
-    _, _, acct = china
-    for b in acct.beneficiaries:
-        st_ = tenant_statement(acct, b)
-        months = monthly_rows(st_["hours"])
-        assert sum(m["hours"] for m in months) == len(st_["hours"])
-        assert len({(m["month"], m["hub"]) for m in months}) == len(months)
-        for key in ("energy_mwh", "grid_mwh", "battery_uncertified_mwh", "location_based_t"):
-            total = st_["totals"][key]
-            assert math.fsum(m[key] for m in months) == pytest.approx(total, rel=1e-9, abs=1e-9)
-        green = st_["totals"]["green_mwh"]["total"]
-        assert math.fsum(m["green_mwh"] for m in months) == pytest.approx(green, abs=1e-6)
+    shows only the first 500 rows): each tenant's energy there is the simulator's energy of its
+    jobs' slots in that month at that hub, the facility's the rest of the hub's load; over all
+    beneficiaries, green is the green supply and location-based carbon the hub-slots' carbon."""
+    _, run, acct = china
+    jobs, p, sig, net = run.jobs, run.placements, run.signals, run.net
+    grid = sig.grid
+    n_h, n_t = run.supply.load_mwh.shape
+    slot_month = (
+        pd.Timestamp(grid.start) + pd.to_timedelta(np.arange(n_t) * grid.dt_h, unit="h")
+    ).strftime("%Y-%m")
+    months = sorted(set(slot_month))
+    assert len(months) == 2  # the run crosses a UTC month
+    index = {m: i for i, m in enumerate(months)}
+    month_of_slot = np.array([index[m] for m in slot_month])
+    # The simulator's energy per beneficiary, month and hub, slot by slot from the placements.
+    want = np.zeros((len(acct.beneficiaries), len(months), n_h))
+    for j in np.flatnonzero(p.hub >= 0):
+        h, slots = int(p.hub[j]), p.slots(int(j))
+        mw = jobs.devices[j] * net.kw[h, jobs.pool[j]] / 1000.0
+        np.add.at(
+            want[jobs.tenant[j], :, h], month_of_slot[slots], mw * sig.pue[h, slots] * grid.dt_h
+        )
+    load = np.zeros((len(months), n_h))
+    green = np.zeros((len(months), n_h))
+    carbon = np.zeros((len(months), n_h))
+    for i in range(len(months)):
+        here = month_of_slot == i
+        load[i] = run.supply.load_mwh[:, here].sum(axis=1)
+        green[i] = run.supply.green_mwh[:, here].sum(axis=1)
+        carbon[i] = hub_slot_carbon_t(run)[:, here].sum(axis=1)
+    want[-1] = load - want[:-1].sum(axis=0)  # the facility: the rest of the hubs' load
+    got = np.zeros_like(want)
+    got_green, got_carbon = np.zeros_like(green), np.zeros_like(carbon)
+    for b, name in enumerate(acct.beneficiaries):
+        st_ = tenant_statement(acct, name)
+        rows = monthly_rows(st_["hours"])
+        assert sum(r["hours"] for r in rows) == len(st_["hours"])
+        assert len({(r["month"], r["hub"]) for r in rows}) == len(rows)
+        for r in rows:
+            i, h = index[r["month"]], acct.hub_ids.index(r["hub"])
+            got[b, i, h] = r["energy_mwh"]
+            got_green[i, h] += r["green_mwh"]
+            got_carbon[i, h] += r["location_based_t"]
         page = render_statement(st_ | {"signature": {}})
         table = page[page.index("<h2>按月、按枢纽小计") :].split("</table>")[0]
-        assert table.count("<tr><td>") == len(months)
-        assert f"{months[0]['energy_mwh']:.3f}" in table
+        assert table.count("<tr><td>") == len(rows)
+        assert all(f"<td>{r['month']}</td><td>{r['hub']}</td>" in table for r in rows)
+        assert f"{rows[-1]['energy_mwh']:.3f}" in table
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got_carbon, carbon, rtol=1e-9, atol=1e-9)
+    assert np.abs(green - got_green).sum() <= _floor_mwh(acct)
+    assert (got[:, 1] > 0).any() and (got[:, 0] > 0).any()  # both months have energy
 
 
 # ---------------------------------------------------------------- GEC ids and registry
