@@ -320,6 +320,7 @@ def test_both_carbon_bases_add_up_to_the_runs_carbon_with_grid_charging(
     t = facility["totals"]
     assert t["grid_charge_mwh"] == pytest.approx(m["grid_charge_mwh"], rel=1e-9)
     assert math.fsum(r["grid_charge_mwh"] for r in facility["hours"]) == t["grid_charge_mwh"]
+    assert "charged from the grid" in facility["basis"]["market_based"]
     uncovered_t = math.fsum(r["grid_mwh"] * r["ci_g_per_kwh"] for r in facility["hours"]) * 1e-3
     charged_t = m["grid_charge_carbon_t"]
     assert t["market_based_t"] == pytest.approx(uncovered_t + charged_t, rel=1e-9)
@@ -427,10 +428,12 @@ def test_a_changed_scenario_is_refused_before_the_re_run(
     )
     assert f"SHA-256 recorded {recorded}, now {now}" in err
     assert not (out / "job-5.json").exists()
-    # A ledger recorded before the hash was kept works as before: with nothing to compare the
-    # file with, its statement is made; when the re-run's claims differ, it cannot tell why.
+    # A ledger recorded before the hash was kept has nothing to compare the file with: the
+    # re-run's hourly intensities (other than the ledger's here) refuse it, and when the re-run's
+    # claims differ, it cannot tell why.
     old = _resigned(tmp_path / "l", tmp_path, lambda g: g["request"].pop("scenario_sha256"))
-    assert job_statement(old)[0] == 0
+    code, err = job_statement(old)
+    assert code == 2 and "the ledger records load" in err
     scenario.write_text(original.replace("\nseed: 2023\n", "\nseed: 2024\n"), encoding="utf-8")
     code, err = job_statement(old)
     assert code == 2
@@ -443,6 +446,30 @@ def test_a_changed_scenario_is_refused_before_the_re_run(
     assert code == 2
     assert f"the scenario file {scenario} the ledger was recorded from is missing" in err
     assert f"recorded SHA-256 {recorded}" in err
+
+
+def test_a_re_run_with_other_hourly_figures_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under baseline an edited grid (a data file, or here the mix of a ledger recorded before
+    input hashes were kept, so nothing names the file) re-runs to the ledger's claims with other
+    intensities: the re-run's load, grid import and intensity of every hub-hour are checked
+    against the ledger's, and the first that differs is named."""
+    scenario = tmp_path / "hubs.yaml"
+    run_cli_ok(["scenario", "export", "china-hubs", "-o", scenario])
+    original = scenario.read_text(encoding="utf-8")
+    args = ["simulate", "-s", scenario, "--days", "1", "--jobs", "60", "--policy", "baseline"]
+    run_cli_ok([*args, "--no-tables", "--out", tmp_path / "o", "--ledger", tmp_path / "l"])
+    old = _resigned(tmp_path / "l", tmp_path, lambda g: g["request"].pop("scenario_sha256"))
+    statement = ["ledger", "statement", str(old), "--job", "5", "-o", str(tmp_path / "st")]
+    assert run_cli(statement, capsys, monkeypatch)[0] == 0
+    scenario.write_text(original.replace("wind_weight: 0.42", "wind_weight: 0.6", 1), "utf-8")
+    code, _, err = run_cli([*statement[:-1], str(tmp_path / "st2")], capsys, monkeypatch)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err, err
+    assert f"{old / LEDGER_FILE}:" in err and ": body: hub horinger at 2023-01-01T00:00:00Z" in err
+    assert "the ledger records load" in err and "g/kWh; the re-run gives" in err
+    assert not (tmp_path / "st2" / "job-5.json").exists()
 
 
 def test_a_built_in_scenario_of_another_text_is_refused_before_the_re_run(

@@ -705,6 +705,15 @@ def test_statement_page_sums_its_hours_by_month_and_hub(china) -> None:
     assert (got[:, 1] > 0).any() and (got[:, 0] > 0).any()  # both months have energy
 
 
+def test_the_facilitys_basis_names_grid_charging_only_when_there_was_some(china) -> None:
+    _, run, acct = china
+    assert not run.supply.grid_charge_mwh.any()
+    st_ = tenant_statement(acct, FACILITY)
+    assert st_["totals"]["grid_charge_mwh"] == 0.0
+    text = " ".join([*st_["basis"].values(), *st_["basis_zh"].values()])
+    assert "charged from the grid" not in text and "充电" not in text
+
+
 # ---------------------------------------------------------------- GEC ids and registry
 def test_check_gec_id() -> None:
     good = "1" * 32

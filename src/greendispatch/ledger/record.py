@@ -307,6 +307,8 @@ class Recorded:
 
     claims: Counter[str]
     gec_months: list[tuple[int, dict[str, Any]]]
+    # Per ``hour`` entry, in ledger order: (line, hub, hour start, load Wh, grid Wh, intensity).
+    hours: list[tuple[int, str, str, Any, Any, Any]] = dataclasses.field(default_factory=list)
 
 
 def read_recorded(folder: Path) -> Recorded:
@@ -317,6 +319,11 @@ def read_recorded(folder: Path) -> Recorded:
         body = entry_body(path, line_no, raw)
         if body.get("type") == "gec-month":
             out.gec_months.append((line_no, body))
+        elif body.get("type") == "hour":
+            out.hours.append(
+                (line_no, *(body.get(k) for k in ("hub", "hour_start", "load_wh", "grid_wh",
+                                                   "ci_g_per_kwh")))
+            )  # fmt: skip
         try:
             for c in body.get("claims", ()):
                 out.claims[str(c["beneficiary"])] += int(c["wh"])
@@ -325,6 +332,35 @@ def read_recorded(folder: Path) -> Recorded:
                 Problem(str(path), line_no, "body.claims", "expected a list of {beneficiary, wh}")
             ) from None
     return out
+
+
+def _check_hours_as_recorded(
+    acct: Accounting, recorded: Recorded, path: Path, request: dict[str, Any]
+) -> None:
+    """The re-run's load, grid import and intensity of every hub-hour must be the ledger's:
+    the claims alone do not show an edited data file (a baseline run's claims do not depend on
+    the grid's intensity, which the statement's carbon does). InputError at the first that
+    differs."""
+    hh, n_h = acct.hub_hours, len(acct.hub_ids)
+    n_t = hh["load_wh"].shape[1] if n_h else 0
+    if len(recorded.hours) != n_h * n_t:
+        raise InputError(
+            Problem(str(path), None, "", f"the ledger holds {len(recorded.hours):,} hub-hours, "
+                    f"the re-run {n_h * n_t:,}: {changed_inputs(request)}")
+        )  # fmt: skip
+    starts = acct.axis.start
+    for i, (line, hub, start, load, grid, ci) in enumerate(recorded.hours):
+        t, h = divmod(i, n_h)  # written hour by hour, every hub in each
+        now = (acct.hub_ids[h], starts[t], int(hh["load_wh"][h, t]), int(hh["grid_wh"][h, t]))
+        ci_now = float(hh["ci_g_per_kwh"][h, t])
+        same_ci = isinstance(ci, int | float) and abs(ci - ci_now) <= 1e-9 * max(1.0, abs(ci))
+        if (hub, start, load, grid) != now or not same_ci:
+            raise InputError(
+                Problem(str(path), line, "body", f"hub {hub} at {start}: the ledger records "
+                        f"load {load} Wh, grid {grid} Wh, {ci} g/kWh; the re-run gives "
+                        f"{now[2]} Wh, {now[3]} Wh, {ci_now} g/kWh at hub {now[0]}, {now[1]}: "
+                        f"{changed_inputs(request)}")
+            )  # fmt: skip
 
 
 def rebuild(folder: Path) -> tuple[Accounting, dict[str, Any]]:
@@ -428,6 +464,7 @@ def statement_for(folder: Path, *, tenant: str | None, job: int | None) -> dict[
                 + changed_inputs(genesis["request"]),
             )
         )
+    _check_hours_as_recorded(acct, recorded, folder / LEDGER_FILE, genesis["request"])
     gec = None
     if recorded.gec_months:
         gec = recorded_registry(acct.hub_ids, recorded.gec_months, str(folder / LEDGER_FILE))

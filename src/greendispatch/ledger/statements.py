@@ -78,10 +78,11 @@ _CHARGING = (
 _CHARGING_ZH = "，加上储能从电网充电的电量（由枢纽自身从电网购入；储能日后放电时不再计碳）"
 
 
-def basis(beneficiary: str) -> tuple[dict[str, str], dict[str, str]]:
+def basis(beneficiary: str, grid_charged: bool = True) -> tuple[dict[str, str], dict[str, str]]:
     """The two carbon bases of a statement, in English and Chinese: the facility's include grid
-    charging."""
-    en, zh = (_CHARGING, _CHARGING_ZH) if beneficiary == FACILITY else ("", "")
+    charging (said only when the run charged batteries from the grid)."""
+    charges = beneficiary == FACILITY and grid_charged
+    en, zh = (_CHARGING, _CHARGING_ZH) if charges else ("", "")
     return (
         {k: v.format(charging=en) for k, v in _BASIS.items()},
         {k: v.format(charging=zh) for k, v in _BASIS_ZH.items()},
@@ -169,7 +170,7 @@ def _statement(
     def total(key: str) -> float:
         return math.fsum(row[key] for row in hours)
 
-    basis_en, basis_zh = basis(beneficiary)
+    basis_en, basis_zh = basis(beneficiary, charge is not None and bool(np.any(charge[0] > 0)))
 
     return {
         "kind": kind,
