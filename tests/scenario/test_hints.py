@@ -26,6 +26,8 @@ LIST_ALL = "; the 30 codes are: CN-AH 安徽, CN-BJ 北京,"
         ("内蒙古", "; did you mean 'CN-NM' (内蒙古 Inner Mongolia)?"),
         ("浙江省", "; did you mean 'CN-ZJ' (浙江 Zhejiang)?"),
         ("Inner Mongolia", "; did you mean 'CN-NM' (内蒙古 Inner Mongolia)?"),
+        # full-width letters and dash, as a Chinese input method types them
+        ("ＣＮ－ＮＭ", "; did you mean 'CN-NM' (内蒙古 Inner Mongolia)?"),
     ],
 )
 def test_a_typo_or_a_province_name_gets_its_code(zone: str, hint: str) -> None:

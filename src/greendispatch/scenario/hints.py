@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 #: The command that lists every turbine type a scenario may name.
@@ -35,7 +36,8 @@ def zone_hint(zone: str, provinces: Mapping[str, tuple[str, str]]) -> str:
 
     ``provinces`` maps code -> (English name, Chinese name).
     """
-    value = zone.strip()
+    # Full-width letters and dashes (ＣＮ－ＮＭ, typed with a Chinese input method) read as ASCII.
+    value = unicodedata.normalize("NFKC", zone).strip()
     unlisted = _named_codes(value, UNLISTED_REGIONS) or _mistyped_codes(
         value, UNLISTED_REGIONS, typos=False
     )
