@@ -97,7 +97,11 @@ TRACE = ["simulate", "--days", "1", "--trace", "x.csv", "--trace-format"]  # rea
             [*TRACE, "azure-llm", "--trace-offset-h", "3"],
             "--trace-offset-h applies to alibaba and gaia",
         ),
-        ([*TRACE, "gaia", "--trace-offset-h", "nan"], "--trace-offset-h: expected a finite number"),
+        (
+            [*TRACE, "gaia", "--trace-offset-h", "nan"],
+            "--trace-offset-h: expected a number of hours",
+        ),
+        ([*TRACE, "gaia", "--trace-offset-h", "-1e308"], "between -10,000,000 and 10,000,000"),
     ],
 )
 def test_bad_flags_exit_2(

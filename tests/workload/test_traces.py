@@ -163,6 +163,14 @@ def test_jobs_after_the_end_or_longer_than_the_scenario_are_dropped(tmp_path: Pa
         assert why in text
 
 
+@pytest.mark.filterwarnings("error")
+def test_absurd_hours_are_dropped_without_a_warning(tmp_path: Path, china):
+    """Hours far past any horizon (1e300 s) are dropped, counted, and cast no garbage slots."""
+    path = write(tmp_path, "g.csv", "arrival_time,length,cpus\n0,1e300,1\n1e300,1,1\n0,1,1\n")
+    res = read_gaia(path, with_days(china, 1), rng())
+    assert len(res.jobs) == 1 and res.dropped == 2
+
+
 def _fits_its_slots(jobs, scenario: Scenario) -> bool:
     """Every job is released before the last slot ends and has its whole slots before the end,
     as the engine counts them."""
@@ -382,7 +390,7 @@ def test_trace_options_map_the_flags_to_reader_arguments():
 @pytest.mark.parametrize(
     ("fmt", "kw", "words"),
     [
-        ("gaia", {"offset_h": float("inf")}, "--trace-offset-h: expected a finite number"),
+        ("gaia", {"offset_h": float("inf")}, "--trace-offset-h: expected a number of hours"),
         ("azure-llm", {"offset_h": 3.0}, "--trace-offset-h applies to alibaba and gaia traces"),
         ("gaia", {"pool": "gpu"}, "--trace-pool: expected one of auto|general|ai|hpc (got 'gpu')"),
         ("alibaba", {"pool": "general"}, "--trace-pool applies to --trace-format gaia"),

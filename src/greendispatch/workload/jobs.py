@@ -30,6 +30,7 @@ JOB_KINDS: tuple[JobKind, ...] = tuple(JobKind)
 POOL_KINDS: tuple[PoolKind, ...] = tuple(PoolKind)
 ANY = -1  # code for "no constraint" in allowed_set and device_type
 SLOT_EPS = 1e-9  # hours that differ by less than this (in slots) are the same slot boundary
+_MAX_SLOTS = float(2**62)
 
 
 def release_and_slots(
@@ -38,8 +39,9 @@ def release_and_slots(
     """Per job, in slots: its release (the first slot boundary at or after its submit time, 0 at
     the earliest) and its slots of work at full devices (at least 1). The one slot arithmetic
     that the engine's windows and the trace reader's checks share."""
-    release = np.clip(np.ceil(submit_h / dt_h - SLOT_EPS), 0, None).astype(np.int64)
-    d = np.maximum(1, np.ceil(duration_h / dt_h - SLOT_EPS)).astype(np.int64)
+    # Clipped below 2**62 so that absurd hours (1e300 in a trace, before it is refused) cast.
+    release = np.clip(np.ceil(submit_h / dt_h - SLOT_EPS), 0, _MAX_SLOTS).astype(np.int64)
+    d = np.clip(np.ceil(duration_h / dt_h - SLOT_EPS), 1, _MAX_SLOTS).astype(np.int64)
     return release, d
 
 

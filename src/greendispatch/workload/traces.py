@@ -319,6 +319,9 @@ READERS: dict[str, Callable[..., TraceRead]] = {
 TRACE_POOLS = ("auto", "general", "ai", "hpc")
 
 
+MAX_OFFSET_H = 10_000_000.0  # > 1,100 years: beyond any trace's clock, within exact slot sums
+
+
 def trace_options(
     fmt: str | None, *, offset_h: float = 0.0, pool: str | None = None, any_device: bool = False
 ) -> dict[str, Any]:
@@ -328,9 +331,10 @@ def trace_options(
     flag that does not apply to ``fmt``."""
     kw: dict[str, Any] = {}
     if offset_h:
-        if not np.isfinite(offset_h):
+        if not np.isfinite(offset_h) or abs(offset_h) > MAX_OFFSET_H:
             raise InputError(
-                f"--trace-offset-h: expected a finite number of hours (got {offset_h})"
+                f"--trace-offset-h: expected a number of hours between -{MAX_OFFSET_H:,.0f} and "
+                f"{MAX_OFFSET_H:,.0f} (got {offset_h})"
             )
         if fmt == "azure-llm":
             raise InputError(
