@@ -81,26 +81,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _scenario_sha256(scenario: str) -> str | None:
-    """SHA-256 of a scenario as it is now: of a file's bytes, or of a built-in's text; None when
-    the file is missing (or cannot be read)."""
-    from greendispatch.scenario.loader import builtin_names, builtin_text
-
-    if not Path(scenario).is_absolute() and scenario in builtin_names():
-        return hashlib.sha256(builtin_text(scenario).encode("utf-8")).hexdigest()
-    try:
-        return file_sha256(Path(scenario))
-    except OSError:
-        return None
-
-
 _INPUTS = ("scenario", "trace")
 
 
 def _sha256_now(key: str, name: str) -> str | None:
-    """SHA-256 of the scenario or trace ``name`` as it is now; None when it is missing."""
-    if key == "scenario":
-        return _scenario_sha256(name)
+    """SHA-256 of the scenario or trace ``name`` as it is now: of a file's bytes, or of a
+    built-in scenario's text; None when the file is missing (or cannot be read)."""
+    from greendispatch.scenario.loader import builtin_names, builtin_text
+
+    if key == "scenario" and not Path(name).is_absolute() and name in builtin_names():
+        return hashlib.sha256(builtin_text(name).encode("utf-8")).hexdigest()
     try:
         return file_sha256(Path(name))
     except OSError:
