@@ -61,13 +61,16 @@ def test_a_known_schedule_is_the_first_incumbent() -> None:
     assert m is not None and m.optimal and m.carbon_t == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize(("checkpoint", "carbon", "slots"), [(0.5, 0.0, [0, 1, 4, 6]),
-                                                             (0.6, 0.9, None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("checkpoint", "carbon", "slots"), [(0.5, 0.0, [0, 1, 4, 6]), (0.6, 0.54, [0, 1, 4, 5])]
+)
 def test_the_resume_overhead_decides_whether_a_job_splits(checkpoint, carbon, slots) -> None:
     # 3 slots of work in 7 at 0, 0, 900, 900, 0, 900, 0 g/kWh (1 MW). In one piece every run
     # of 3 holds a 900: 0.9 t. In three pieces (0-1, 4, 6) the work needs
-    # 3 + ceil(2 x checkpoint) slots: with 0.5 h that is 4, all clean (0 t); with 0.6 h it is
-    # 5, so one 900 slot is paid whatever the split: 0.9 t.
+    # 3 + ceil(2 x checkpoint) slots: with 0.5 h that is 4, all clean (0 t). With 0.6 h it is
+    # 5, one of them at 900 and worked whole: 0.9 t. In two pieces, 0-1 and 4-5, 4 slots hold
+    # the 3.6 h of work and resume, and the devices work only 0.6 h of the last (900 g/kWh),
+    # standing idle the rest: 0.54 t, the least.
     e = energy([[0, 0, 900, 900, 0, 900, 0]])
     js = one_job(7, 3, interruptible=True)
     m = solve_milp_slots(js, e, np.array([checkpoint]))

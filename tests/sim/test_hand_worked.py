@@ -176,8 +176,12 @@ def test_a_job_is_missed_only_if_its_work_ends_after_its_deadline() -> None:
     table = jobs_frame(run)
     np.testing.assert_allclose(table["end_h"], [0.2, 1.5, 1.3, 2.0])
     np.testing.assert_allclose(table["late_h"], [0.0, 0.0, 0.5, 0.5])
-    # Energy is still booked by whole slots: job 0 draws its 1 MW for the whole hour.
-    assert table["energy_mwh"][0] == pytest.approx(1.0)
+    # The devices stay reserved for the whole slot but work, and draw their 1 MW above idle
+    # (none here), only until the work ends: job 0 uses 0.2 MWh, not a whole hour's 1 MWh.
+    np.testing.assert_allclose(table["energy_mwh"], [0.2, 1.5, 0.3, 1.0])
+    assert run.supply.load_mwh.sum() == pytest.approx(3.0)  # PUE 1, no idle draw
+    np.testing.assert_allclose(table["carbon_kg"], np.array([0.2, 1.5, 0.3, 1.0]) * 300.0)
+    assert run.busy.sum() == 5  # capacity still counts whole slots: 1 + 2 + 1 + 1
 
 
 def test_unplaced_jobs_count_as_missed() -> None:
@@ -208,7 +212,7 @@ def test_a_short_job_may_use_the_slot_its_deadline_falls_in() -> None:
     jobs = make_jobs(1, duration_h=0.5, deadline_h=1.5)
     run = simulate(jobs, sig, net, make_policy("green-first"))
     assert run.placements.start[0] == 1 and not run.placements.missed[0]
-    assert run_metrics(run)["carbon_t"] == pytest.approx(0.1)
+    assert run_metrics(run)["carbon_t"] == pytest.approx(0.05)  # 0.5 MWh at 100 g/kWh
     # The oracle's windows are the engine's: its LP may use slot 1 too.
     assert job_windows(jobs, 4, 1.0)[2].tolist() == [2]
 
@@ -375,3 +379,33 @@ def test_a_replanned_job_moves_its_pauses_to_the_dirty_hours_the_forecasts_revea
     assert run.placements.segments[0] == 2 and run.placements.n_slots[0] == 4
     assert run_metrics(run)["carbon_t"] == pytest.approx(1.2)
     assert run.busy[0].sum(axis=0).tolist()[:6] == [1, 1, 1, 0, 0, 1]
+
+
+def test_the_meters_policies_see_show_the_energy_of_the_work() -> None:
+    # What a policy sees of the past (``observed``, the operator's meters) is the load the run
+    # is accounted with: a job's devices draw their marginal power only while its work runs,
+    # also when its last slot is only partly used or a resume overhead leaves a slot idle.
+    from greendispatch.dispatch.policies import GreenFirst
+
+    seen = {}
+
+    class Watching(GreenFirst):
+        def prepare(self, jobs, net, n_slots, dt_h, battery, observed=None) -> None:
+            seen["observed"] = observed
+
+    _, sig, net = tiny(6, ci_g_per_kwh=[[500, 100, 500, 100, 500, 100], [500] * 6])
+    jobs = make_jobs(
+        4,
+        duration_h=[0.4, 2.5, 1.7, 0.5],
+        submit_h=[0.0, 0.0, 0.2, 5.0],  # the last one's cycle at 5 h lets the meters show 0-5 h
+        deadline_h=[6.0, 6.0, 6.0, 6.0],
+        interruptible=True,
+        checkpoint_h=0.25,
+    )
+    run = simulate(jobs, sig, net, Watching())
+    metered = seen["observed"](0, 5).load_mwh
+    np.testing.assert_allclose(metered, run.supply.load_mwh[:, :5], rtol=0, atol=1e-12)
+    # 1 MW devices, no idle draw, PUE 1: the load is the work, resume overheads included.
+    work = jobs.duration_h + (run.placements.segments - 1) * jobs.checkpoint_h
+    assert run.supply.load_mwh.sum() == pytest.approx(work.sum())
+    assert (run.placements.segments > 1).any()  # the overhead case is exercised

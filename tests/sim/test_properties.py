@@ -99,8 +99,13 @@ def check_run(run: SimRun) -> None:
         need = int(np.ceil(jobs.duration_h[j] / dt - 1e-9))
         # Exactly its device-hours (plus checkpoint overhead when split)...
         # ... exactly: plus one slot per checkpoint_h of resume overhead for each extra piece.
-        extra = int(np.ceil((p.segments[j] - 1) * jobs.checkpoint_h[j] / dt - 1e-9))
-        assert p.n_slots[j] == need + extra
+        # The overhead takes first the part of the last slot the work leaves idle.
+        spare = need - jobs.duration_h[j] / dt
+        extra = int(np.ceil((p.segments[j] - 1) * jobs.checkpoint_h[j] / dt - spare - 1e-9))
+        assert p.n_slots[j] == need + max(extra, 0)
+        # ... so no booked slot stands wholly idle: the work and resumes leave under one slot.
+        work_slots = (jobs.duration_h[j] + (p.segments[j] - 1) * jobs.checkpoint_h[j]) / dt
+        assert -1e-9 <= p.n_slots[j] - work_slots < 1.0
         # ... after its release, and missed exactly when its work ends after its deadline: a
         # contiguous job ends its duration after its start, part way into its last slot.
         release = np.ceil(jobs.submit_h[j] / dt - 1e-9)

@@ -151,6 +151,7 @@ class JobView:
     interruptible: bool
     all_allowed: bool
     waits: bool
+    spare: float = 0.0  # the part of its last slot the work leaves idle, in slots (0 <= s < 1)
 
 
 def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:

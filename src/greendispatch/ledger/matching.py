@@ -25,6 +25,7 @@ import pandas as pd
 from greendispatch.errors import InputError, ModelError, Problem
 from greendispatch.ledger.certificates import EPS_WH, SOURCES, WH_PER_MWH, to_hours
 from greendispatch.sim.engine import SimRun
+from greendispatch.sim.results import idle_parts
 
 FACILITY = "facility"
 _TINY_MWH = 1e-9  # a facility remainder below this (1 mWh) is rounding noise, not load
@@ -68,8 +69,9 @@ class Usage:
 
 
 def beneficiary_energy(run: SimRun) -> Usage:
-    """Tenant energy per hub-slot from device counts (difference arrays, no per-job loop for
-    contiguous jobs; ``np.add.at`` for split ones), and the facility remainder."""
+    """Tenant energy per hub-slot from the devices working (difference arrays, no per-job loop
+    for contiguous jobs; ``np.add.at`` for split ones and for the idle parts of slots after a
+    job's work ends), and the facility remainder."""
     jobs, p, net, sig = run.jobs, run.placements, run.net, run.signals
     n_h, n_t = run.it_mw.shape
     n_k = net.kw.shape[1]
@@ -80,7 +82,7 @@ def beneficiary_energy(run: SimRun) -> Usage:
     n_pairs = len(keys)
     is_split = np.zeros(len(jobs), dtype=bool)
     is_split[list(p.split_slots)] = True
-    dev = np.zeros((n_pairs, n_k, n_t + 1), dtype=np.int64)
+    dev = np.zeros((n_pairs, n_k, n_t + 1))
     c = ~is_split[placed]
     devices = jobs.devices[placed].astype(np.int64)
     start = p.start[placed].astype(np.int64)
@@ -97,6 +99,10 @@ def beneficiary_energy(run: SimRun) -> Usage:
             (np.repeat(row[~c], lens), np.repeat(pool[~c], lens), np.concatenate(sl)),
             np.repeat(devices[~c], lens),
         )
+    # Less the parts of slots their devices stand idle after the work ends (the facility's).
+    tail = idle_parts(jobs, p, sig.grid.dt_h)
+    pos = np.searchsorted(placed, tail.job)
+    np.subtract.at(dev, (row[pos], pool[pos], tail.slot), devices[pos] * tail.idle)
     pair_hub = keys % n_h
     it_mw = np.einsum("pkt,pk->pt", dev, net.kw[pair_hub] / 1000.0)
     energy = it_mw * sig.pue[pair_hub] * sig.grid.dt_h

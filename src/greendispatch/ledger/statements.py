@@ -54,6 +54,7 @@ from greendispatch.ledger.certificates import (
     year_month,
 )
 from greendispatch.ledger.matching import FACILITY
+from greendispatch.sim.results import idle_parts, work_shares
 
 _BASIS = {
     "location_based": "your pro rata share of the electricity the hub imported from the grid to "
@@ -271,6 +272,13 @@ def _neighbour_weights(acct: Accounting, j: int, hours: np.ndarray, cs: np.ndarr
         for t, x in zip((slots // sph).tolist(), w.tolist(), strict=True):
             if t in index:
                 out[index[t]] += x
+    # Less the parts of slots their devices stand idle after their work ends.
+    tail = idle_parts(jobs, p, dt)
+    sel = np.flatnonzero(np.isin(tail.job, cand) & (tail.slot >= lo_slot) & (tail.slot < hi_slot))
+    for k, t, idle in zip(tail.job[sel], tail.slot[sel], tail.idle[sel], strict=True):
+        i = index.get(int(t) // sph)
+        if i is not None:
+            out[i] -= (cs[t + 1] - cs[t]) * mw[k] * dt * idle
     return out
 
 
@@ -334,7 +342,7 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
     row = int(acct.rows.row_of[jobs.tenant[j], h])
     r = acct.allocation.green_per_mwh[acct.allocation.group[row], h]
     s = run.supply
-    e_slot = acct.rows.mw_per_job[j] * sig.pue[h, slots] * dt
+    e_slot = acct.rows.mw_per_job[j] * sig.pue[h, slots] * dt * work_shares(jobs, p, dt, j)
     share = np.divide(s.grid_mwh[h, slots], s.load_mwh[h, slots],
                       out=np.zeros(len(slots)), where=s.load_mwh[h, slots] > 0)  # fmt: skip
     ci = sig.ci_g_per_kwh[h, slots]

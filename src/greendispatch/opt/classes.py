@@ -1,8 +1,9 @@
 """Jobs as work groups for the LP: who may run where and when, how much, how fast.
 
-A job needs ``w = devices x d`` device-slots of work (``d`` = slots at full devices, as the
-engine books it), at most ``devices`` at a time, in its allowed hubs, from its release at each
-hub (submit time plus data transfer) to its deadline. The LP sees groups of jobs:
+A job needs ``w = devices x work`` device-slots of work (``work`` = its duration in slots; the
+engine books ``d = ceil(work)`` whole slots, the last only partly worked), at most ``devices``
+at a time, in its allowed hubs, from its release at each hub (submit time plus data transfer)
+to its deadline. The LP sees groups of jobs:
 
 - ``exact``: jobs whose every constraint is the same -- pool kind, allowed hubs, first slot at
   each hub, deadline, devices and duration -- form a class. The class LP has the same optimum as
@@ -54,6 +55,13 @@ class JobSlots:
     mask: np.ndarray
     latency_violation: np.ndarray
     interruptible: np.ndarray | None = None  # (n,) bool; None: treated as interruptible
+    work_slots: np.ndarray | None = None  # (n,) the work in slots, <= d; None: d
+
+    @property
+    def work(self) -> np.ndarray:
+        """Slots of work per device (n,), float: the duration over the slot length, which a
+        job's last slot holds only part of (its devices draw power only while they work)."""
+        return self.d.astype(np.float64) if self.work_slots is None else self.work_slots
 
     @property
     def release(self) -> np.ndarray:
@@ -72,8 +80,9 @@ def job_slots(jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float) -> 
         )
         ready = np.ceil(ready_h / dt_h - _EPS).astype(np.int64)
         first = np.maximum(first, ready)
+    work = np.minimum(jobs.duration_h / dt_h, d).astype(np.float64)
     return JobSlots(first, end, d, jobs.devices.astype(np.int64), jobs.pool.astype(np.int64),
-                    mask, viol, jobs.interruptible.astype(bool))  # fmt: skip
+                    mask, viol, jobs.interruptible.astype(bool), work)  # fmt: skip
 
 
 def unservable(js: JobSlots) -> tuple[np.ndarray, np.ndarray]:
@@ -157,9 +166,10 @@ def work_groups(
     if mode == "jobs":
         member = np.arange(n)
     elif mode == "exact":
+        work_code = np.unique(js.work, return_inverse=True)[1].reshape(-1, 1)
         keys = np.concatenate(
             [js.pool[:, None], hub_bits, js.first, js.end[:, None], js.d[:, None],
-             js.devices[:, None]], axis=1,
+             js.devices[:, None], work_code], axis=1,
         )  # fmt: skip
         member = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
     elif mode == "grouped":
@@ -173,7 +183,7 @@ def work_groups(
     rep = np.zeros(g_n, dtype=np.int64)
     rep[member] = np.arange(n)
     release = js.release
-    work = (js.devices * js.d).astype(np.float64)
+    work = js.devices * js.work
     first = np.full((g_n, n_h), np.iinfo(np.int64).max)
     if mode == "grouped":  # every hub from the job's earliest release (a relaxation)
         np.minimum.at(first, member, np.repeat(release[:, None], n_h, axis=1))
@@ -231,7 +241,7 @@ def horizon_groups(
     first = np.clip(js.first[idx] - t, 0, width)
     release = np.where(js.mask[idx], first, width).min(axis=1)
     end = js.end[idx] - t
-    work = (js.devices[idx] * js.d[idx]).astype(np.float64)
+    work = js.devices[idx] * js.work[idx]
     dev = js.devices[idx].astype(np.float64)
     after = np.maximum(end - np.maximum(width, release), 0)  # window slots past the horizon
     must = np.maximum(work - dev * after, 0.0)

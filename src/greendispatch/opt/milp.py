@@ -162,8 +162,11 @@ def solve_milp_slots(
     start = lp.add_cols("start", len(s_pair), 0.0, 1.0, integer=True)
     s_run = np.repeat(np.arange(len(s_pair)), js.d[oj][s_pair])
     one_col = start[s_run]
-    one_t = s_slot[s_run] + _ragged(js.d[oj][s_pair])
+    one_off = _ragged(js.d[oj][s_pair])
+    one_t = s_slot[s_run] + one_off
     one_j, one_h = oj[s_pair][s_run], oh[s_pair][s_run]
+    # The share of each slot the devices work: the last slot may hold only part of the work.
+    one_share = np.clip(js.work[one_j] - one_off, 0.0, 1.0)
 
     # In pieces: a hub binary per pair, a run binary per pair and window slot, the pieces'
     # starts and the overhead slots.
@@ -200,12 +203,38 @@ def solve_milp_slots(
     lp.add_rows("piece_after_pause", len(later), np.tile(np.arange(len(later)), 2),
                 np.concatenate([piece[later], run[later - 1]]), 1.0, -np.inf, 1.0)  # fmt: skip
     ck = np.asarray(checkpoint_slots, dtype=np.float64)[pj]
-    # overhead = ceil((pieces - 1) x checkpoint / dt), the engine's count: the least integer
-    # at or above it (so a job runs no slot its work and resumes do not need).
-    p_rows = np.concatenate([np.arange(len(pj)), r_pair, np.arange(len(pj))])
+    spare = js.d[pj] - js.work[pj]  # the part of the last slot the work leaves idle
+    # overhead = ceil((pieces - 1) x checkpoint / dt - spare), the engine's count: the least
+    # integer at or above it (so a job runs no slot its work and resumes do not need).
+    n_p = len(pj)
+    p_rows = np.concatenate([np.arange(n_p), r_pair, np.arange(n_p)])
     p_cols = np.concatenate([over, piece, hub])
-    p_vals = np.concatenate([np.ones(len(pj)), -ck[r_pair], ck])
-    lp.add_rows("resume", len(pj), p_rows, p_cols, p_vals, -_EPS, 1.0 - _CEIL_MARGIN)
+    p_vals = np.concatenate([np.ones(n_p), -ck[r_pair], ck + spare])
+    lp.add_rows("resume", n_p, p_rows, p_cols, p_vals, -_EPS, 1.0 - _CEIL_MARGIN)
+    # Its devices stand idle in the rest of its last run slot: ``last`` marks that slot (run[t]
+    # <= after[t], the ``last`` from t on, which sum to the hub binary; last <= run), ``idle``
+    # (<= last) holds the idle share: the slots run less the work and the resumes.
+    last = lp.add_cols("last", n_r, 0.0, 1.0)
+    after = lp.add_cols("after", n_r, 0.0, 1.0)
+    idle = lp.add_cols("idle", n_r, 0.0, 1.0)
+    nxt = np.flatnonzero(r_off[1:] > 0)  # index i whose next index is the same pair's
+    rows = np.arange(n_r)
+    lp.add_rows("after_chain", n_r, np.concatenate([rows, rows, nxt]),
+                np.concatenate([after, last, after[nxt + 1]]),
+                np.concatenate([np.ones(n_r), -np.ones(n_r), -np.ones(len(nxt))]),
+                0.0, 0.0)  # fmt: skip
+    lp.add_rows("last_one", n_p, np.concatenate([r_pair, np.arange(n_p)]),
+                np.concatenate([last, hub]), np.r_[np.ones(n_r), -np.ones(n_p)],
+                0.0, 0.0)  # fmt: skip
+    for name, lo_col, hi_col in (("run_before_last", run, after), ("last_runs", last, run),
+                                 ("idle_last", idle, last)):  # fmt: skip
+        lp.add_rows(name, n_r, np.tile(rows, 2), np.concatenate([lo_col, hi_col]),
+                    np.r_[np.ones(n_r), -np.ones(n_r)], -np.inf, 0.0)  # fmt: skip
+    lp.add_rows("idle_share", n_p,
+                np.concatenate([r_pair, np.arange(n_p), np.arange(n_p), r_pair, np.arange(n_p)]),
+                np.concatenate([idle, over, hub, piece, hub]),
+                np.concatenate([np.ones(n_r), -np.ones(n_p), -spare, ck[r_pair], -ck]),
+                0.0, 0.0)  # fmt: skip
 
     # Every running (column, hub, slot) entry: capacity and the facility load.
     col = np.concatenate([one_col, run])
@@ -216,8 +245,17 @@ def solve_milp_slots(
     k = js.pool[rj]
     lp.add_rows("capacity", n_h * n_k * n_t, (rh * n_k + k) * n_t + rt, col, nd, -np.inf,
                 e.cap.ravel().astype(np.float64))  # fmt: skip
+    # Energy: devices draw power while they work (the engine's metering): a job in one piece
+    # the share of each slot its work fills, a job in pieces its run slots less the idle part.
     mwh = e.pue[rh, rt] * e.mw_per_device[rh, k] * nd * dt
-    has_bat = add_energy(lp, e, (rh * n_t + rt, col, mwh), grid_charge=grid_charge)
+    mwh[: len(one_share)] *= one_share
+    n_one = len(one_share)
+    load = (
+        np.r_[rh * n_t + rt, (rh * n_t + rt)[n_one:]],
+        np.r_[col, idle],
+        np.r_[mwh, -mwh[n_one:]],
+    )
+    has_bat = add_energy(lp, e, load, grid_charge=grid_charge)
     build_s = time.perf_counter() - t0
 
     mip_start = None

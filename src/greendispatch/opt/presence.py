@@ -41,6 +41,8 @@ from greendispatch.opt.classes import JobSlots, _pack_rows
 from greendispatch.opt.lp import LinearProgram, LPSolution
 from greendispatch.opt.model import EnergyInputs, add_energy, energy_flows, grid_carbon_t
 
+_EPS = 1e-9  # slots that differ by less than this are the same
+
 
 @dataclass(frozen=True)
 class PresenceClasses:
@@ -89,6 +91,10 @@ def presence_classes(
     member[idx] = inv
     dev = js.devices[idx].astype(np.float64)
     c_n = len(rep)
+    # Work per device: the least of the class's jobs (the same whole slots, parts of the last
+    # may differ), so that any split of the jobs among the hubs is within the shares' work.
+    per_dev = np.full(c_n, np.inf)
+    np.minimum.at(per_dev, inv, js.work[idx])
     return PresenceClasses(
         member=member,
         pool=js.pool[idx][rep],
@@ -96,7 +102,7 @@ def presence_classes(
         first=first[idx][rep],
         end=end[idx][rep],
         devices=np.bincount(inv, weights=dev, minlength=c_n),
-        work=np.bincount(inv, weights=dev * js.d[idx], minlength=c_n),
+        work=np.bincount(inv, weights=dev, minlength=c_n) * per_dev,
         contiguous=~inter[idx][rep],
     )
 
@@ -194,8 +200,10 @@ def build_presence(
     plus_minus = np.concatenate([np.ones(npt), -np.ones(npt)])
     # A job in one piece runs in every slot its window allows no way around: from its latest
     # start (end - d) to its earliest end (first + d). Those devices cannot pause.
-    core_from = a_end - np.rint(per_dev).astype(np.int64)
-    core_to = a_first + np.rint(per_dev).astype(np.int64)
+    # The slots every start works whole: from the latest start to the earliest start's last
+    # whole slot (its last slot may be only part worked: a partial pause).
+    core_from = a_end - np.ceil(per_dev - _EPS).astype(np.int64)
+    core_to = a_first + np.floor(per_dev + _EPS).astype(np.int64)
     has_core = cls.contiguous[ac] & (core_from < core_to)
     p_rows, p_cols, p_vals = [np.tile(cell, 2)], [np.concatenate([pause, present])], [plus_minus]
     if has_core.any():
@@ -324,8 +332,9 @@ def window_segment(js: JobSlots, a: int, b: int) -> tuple[JobSlots, np.ndarray]:
     outside = np.maximum(a - first, 0) + np.maximum(end - b, 0)[:, None]
     worst = np.where(js.mask[idx], outside, 0).max(axis=1)
     d = js.d[idx] - worst
-    keep = d > 0
-    idx, d = idx[keep], d[keep]
+    work = js.work[idx] - worst
+    keep = (d > 0) & (work > 0)
+    idx, d, work = idx[keep], d[keep], work[keep]
     crosses = (release[idx] < a) | (js.end[idx] > b)
     inter = np.ones(len(js.d), dtype=bool) if js.interruptible is None else js.interruptible
     seg = JobSlots(
@@ -337,5 +346,6 @@ def window_segment(js: JobSlots, a: int, b: int) -> tuple[JobSlots, np.ndarray]:
         mask=js.mask[idx],
         latency_violation=js.latency_violation[idx],
         interruptible=inter[idx] | crosses,
+        work_slots=work,
     )
     return seg, idx

@@ -46,6 +46,8 @@ from greendispatch.sim.results import (
     SimRun,
     SupplyInputs,
     end_hours,
+    idle_parts,
+    slot_work_shares,
     supply_inputs,
 )
 from greendispatch.workload.jobs import JobTable
@@ -229,6 +231,30 @@ def simulate(
             sv.surplus_it_mw[h][slots - t0_] -= mw
         if on_book is not None:
             on_book(j, h, slots)
+        idle_tail(j, h, slots, mw)
+
+    tails: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # job -> hub, slots, MW idle
+
+    def idle_tail(j: int, h: int, slots: np.ndarray | slice, mw: float) -> None:
+        """Take off the meters the marginal power of job ``j``'s devices where they stand idle
+        in its slots after its work ends (reserved, not working; :func:`idle_parts`)."""
+        if isinstance(slots, slice):
+            n_s, pieces = slots.stop - slots.start, 1
+        else:
+            n_s, pieces = len(slots), 1 + int(np.count_nonzero(np.diff(slots) > 1))
+        work_h = dur_l[j] + (pieces - 1) * ckpt_l[j]
+        if work_h > (n_s - 1 + 1.0 - _EPS) * dt:
+            return  # the work fills every slot
+        at = np.arange(slots.start, slots.stop) if isinstance(slots, slice) else slots
+        idle_mw = (1.0 - slot_work_shares(work_h, n_s, dt)) * mw
+        hit = idle_mw > 0.0
+        tails[j] = (h, at[hit], idle_mw[hit])
+        booked_it[h, at[hit]] -= idle_mw[hit]
+
+    def undo_tail(j: int) -> None:
+        got = tails.pop(j, None)
+        if got is not None:
+            booked_it[got[0], got[1]] += got[2]
 
     def held_slots(j: int) -> np.ndarray:
         got = split.get(j)
@@ -260,6 +286,7 @@ def simulate(
             w = min(dead_l[j], n_t) - t
             mw = float(marg_mw_k[k][h] * nd)
             # The job's own future load is off the books while it chooses.
+            undo_tail(j)
             free[h, k, future] += nd
             booked_it[h, future] -= mw
             surplus[h, future - t] += mw
@@ -269,7 +296,8 @@ def simulate(
             scores = np.full(t + w - s0, np.inf)
             scores[past - s0] = _HELD
             scores[t - s0 :] = row
-            found = _cheapest_slots(scores, dslots_l[j], ckpt_l[j], dt)
+            spare = dslots_l[j] - dur_l[j] / dt
+            found = _cheapest_slots(scores, dslots_l[j], ckpt_l[j], dt, spare=spare)
             keep = future
             if found is not None:
                 slots = found[0] + s0
@@ -286,6 +314,7 @@ def simulate(
             free[h, k, keep] -= nd
             booked_it[h, keep] += mw
             surplus[h, keep - t] -= mw
+            idle_tail(j, h, held_slots(j), mw)
         return jobs_left
 
     # Transfer time per GB from each region to each hub (hours); none to the home hub.
@@ -302,6 +331,7 @@ def simulate(
     submit_l = jobs.submit_h.tolist()
     interr_l = jobs.interruptible.tolist()
     ckpt_l = jobs.checkpoint_h.tolist()
+    dur_l = jobs.duration_h.tolist()
     allowed_set_l = jobs.allowed_set.tolist()
     device_type_l = jobs.device_type.tolist()
     max_latency_l = jobs.max_latency_ms.astype(np.float64).tolist()
@@ -359,6 +389,7 @@ def simulate(
                 interr_l[j],
                 everywhere,
                 waits,
+                d - dur_l[j] / dt,
             )
             placed = False
             jsv = sv.trim(max(1, dj - t))
@@ -400,8 +431,15 @@ def simulate(
     if progress is not None:
         progress(n_t, n_t)
 
+    placements = Placements(hub, start, n_slots, segments, missed, lat_viol, moved, split)
     busy = (net.cap[:, :, None] - free).astype(np.int32)
     it_mw = (busy * marg_kw[:, :, None]).sum(axis=1) / 1000.0 + idle_mw[:, None]
+    # Devices reserved but idle after the work ends part way into a slot draw idle power only.
+    tail = idle_parts(jobs, placements, dt)
+    th, tk = hub[tail.job], jobs.pool[tail.job]
+    np.subtract.at(
+        it_mw, (th, tail.slot), jobs.devices[tail.job] * marg_kw[th, tk] * tail.idle / 1e3
+    )
     inputs = supply_inputs(signals, net, it_mw, 0, n_t)
     supply = serve_load(
         *inputs[:4],
@@ -415,7 +453,6 @@ def simulate(
         ),
         schedule=policy.battery_schedule() if hasattr(policy, "battery_schedule") else None,
     )
-    placements = Placements(hub, start, n_slots, segments, missed, lat_viol, moved, split)
     # Missed: ended after the deadline (judged on the work's real end, not its last slot's end)
     # or never placed.
     ended = end_hours(jobs, placements, dt)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from greendispatch.sim.engine import SimRun
-from greendispatch.sim.results import end_hours
+from greendispatch.sim.results import end_hours, idle_parts
 from greendispatch.workload.jobs import JOB_KINDS, POOL_KINDS
 
 METRIC_KEYS = (
@@ -122,7 +122,8 @@ def _per_tenant(run: SimRun) -> tuple[np.ndarray, np.ndarray]:
 
 
 def job_energy(run: SimRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per job: facility energy (MWh), green energy (MWh) and carbon (kg), pro rata by energy
+    """Per job: facility energy (MWh), green energy (MWh) and carbon (kg) of its work (its
+    devices' full power while they work, :func:`idle_parts` excluded), pro rata by energy
     within each hub-slot (carbon: of the grid import serving the load; grid charging is the
     facility's)."""
     s, p, jobs, net = run.supply, run.placements, run.jobs, run.net
@@ -147,6 +148,12 @@ def job_energy(run: SimRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         hj, kj = p.hub[j], jobs.pool[j]
         mwj = jobs.devices[j] * net.kw[hj, kj] / 1000.0 * dt
         out[:, j] = series[:, hj, slots].sum(axis=1) * mwj
+    # Less the parts of slots its devices stand idle after the work ends (reserved, not working).
+    tail = idle_parts(jobs, p, dt)
+    th = p.hub[tail.job]
+    mwt = jobs.devices[tail.job] * net.kw[th, jobs.pool[tail.job]] / 1000.0 * dt * tail.idle
+    for i in range(3):
+        np.subtract.at(out[i], tail.job, series[i, th, tail.slot] * mwt)
     return out[0], out[1], out[2]
 
 

@@ -82,7 +82,9 @@ def _place_split(
         row = per[h]
         whole, at, all_finite = _best_window(row, d)
         # A split costs at least ``bound``: when one run is no dearer, take it (no resumes).
-        found = None if lower[h] >= whole else _cheapest_slots(row, d, ckpt_h, dt, all_finite)
+        found = (
+            None if lower[h] >= whole else _cheapest_slots(row, d, ckpt_h, dt, all_finite, jv.spare)
+        )
         if found is None or whole <= row[found[0]].sum():
             if math.isfinite(whole):
                 _commit(jv, sv, h, t + at, d, k, hub, start, n_slots, segments, book)
@@ -121,7 +123,7 @@ def _place_prescribed(
     pieces = 1 + int(np.count_nonzero(np.diff(slots) > 1))
     if pieces > 1 and not (jv.interruptible and d > 1):
         return False
-    if len(slots) != d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS):
+    if len(slots) != slots_needed(d, pieces, ckpt_h, dt, jv.spare):
         return False
     if free[h, k, slots].min() < nd:
         return False
@@ -132,8 +134,19 @@ def _place_prescribed(
     return True
 
 
+def slots_needed(d: int, pieces: int, ckpt_h: float, dt: float, spare: float = 0.0) -> int:
+    """Whole slots that a job's work (``d`` slots, the last ``spare`` of a slot short) and a
+    resume overhead of ``ckpt_h`` per extra piece fill, in order: at least ``d``."""
+    return d + max(0, math.ceil((pieces - 1) * ckpt_h / dt - spare - _EPS))
+
+
 def _cheapest_slots(
-    row: np.ndarray, d: int, ckpt_h: float, dt: float, all_finite: bool = False
+    row: np.ndarray,
+    d: int,
+    ckpt_h: float,
+    dt: float,
+    all_finite: bool = False,
+    spare: float = 0.0,
 ) -> tuple[np.ndarray, int] | None:
     """Slot offsets (sorted) of the cheapest slots of ``row`` (inf = unavailable) that give ``d``
     slots of work plus the checkpoint overhead of resuming after each gap, and the number of
@@ -146,17 +159,17 @@ def _cheapest_slots(
         pick = row.argpartition(need - 1)[:need]
         pick.sort()
         pieces = 1 + int(np.count_nonzero(pick[1:] - pick[:-1] > 1))  # gaps split pieces
-        total = d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS)
+        total = slots_needed(d, pieces, ckpt_h, dt, spare)
         if total == need:
             return pick, pieces
         if total < need and tries >= 2:  # fewer pieces than paid for: drop the spare slots
-            return _trim(pick, row, d, ckpt_h, dt)
+            return _trim(pick, row, d, ckpt_h, dt, spare)
         need = total
     return None
 
 
 def _trim(
-    pick: np.ndarray, row: np.ndarray, d: int, ckpt_h: float, dt: float
+    pick: np.ndarray, row: np.ndarray, d: int, ckpt_h: float, dt: float, spare: float = 0.0
 ) -> tuple[np.ndarray, int]:
     """Drop the dearest slots at the edges of pieces until exactly ``d`` slots of work plus the
     resume overhead of the remaining pieces are left (dropping an edge never adds a piece).
@@ -165,7 +178,7 @@ def _trim(
     while True:
         gap = slots[1:] - slots[:-1] > 1  # a gap between slot i and slot i + 1
         pieces = 1 + int(np.count_nonzero(gap))
-        if len(slots) <= d + math.ceil((pieces - 1) * ckpt_h / dt - _EPS):
+        if len(slots) <= slots_needed(d, pieces, ckpt_h, dt, spare):
             return slots, pieces
         edge = np.ones(len(slots), dtype=bool)  # the first and last slots are edges
         edge[1:-1] = gap[:-1] | gap[1:]

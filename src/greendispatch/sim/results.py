@@ -64,23 +64,80 @@ class SimRun:
     runtime_s: float
 
 
+def _work_reach(jobs: JobTable, p: Placements, dt_h: float, j=slice(None)):
+    """Per job (of ``j``, default all): how many of its booked slots its work reaches (``k``,
+    at least 1, at most those booked) and the hours of work in the last of them (``part_h``, in
+    ``(0, dt_h]``).
+
+    The work (``duration_h`` plus ``checkpoint_h`` per resume) fills the booked slots in order,
+    each whole but the last it reaches."""
+    work_h = jobs.duration_h[j] + np.maximum(p.segments[j] - 1, 0) * jobs.checkpoint_h[j]
+    k = np.clip(np.ceil(work_h / dt_h - _EPS), 1, np.maximum(p.n_slots[j], 1)).astype(np.int64)
+    part_h = np.clip(work_h - (k - 1) * dt_h, 0.0, dt_h)
+    return k, part_h
+
+
 def end_hours(jobs: JobTable, p: Placements, dt_h: float) -> np.ndarray:
     """When each job's work really ends, hours from the start (NaN if unplaced).
 
-    The work (``duration_h`` plus ``checkpoint_h`` per resume) fills the job's booked slots in
-    order, each whole but the last it reaches: it ends at the start of that slot plus the part
-    of the work that falls in it (a 0.3 h job started at slot 5 of 1 h ends at 5.3 h). Energy is
-    still booked by whole slots.
+    The work fills the job's booked slots in order (:func:`_work_reach`): it ends at the start
+    of the last slot it reaches plus the part of the work that falls in it (a 0.3 h job started
+    at slot 5 of 1 h ends at 5.3 h).
     """
     placed = p.hub >= 0
-    work_h = jobs.duration_h + np.maximum(p.segments - 1, 0) * jobs.checkpoint_h
-    # Slots the work reaches (at most those booked) and the part of it in the last of them.
-    k = np.clip(np.ceil(work_h / dt_h - _EPS), 1, np.maximum(p.n_slots, 1)).astype(np.int64)
-    part_h = np.clip(work_h - (k - 1) * dt_h, 0.0, dt_h)
+    k, part_h = _work_reach(jobs, p, dt_h)
     last = (p.start + k - 1).astype(np.float64)
     for j, slots in p.split_slots.items():
         last[j] = slots[k[j] - 1]
     return np.where(placed, last * dt_h + part_h, np.nan)
+
+
+class IdleParts(NamedTuple):
+    """Booked slots in which a job's devices do not work the whole slot: the slot its work ends
+    in (part way into it) and any booked slot after that (a resume overhead rounded up to whole
+    slots). Per entry: the job, the slot and the share of the slot its devices stand idle
+    (``0 < idle <= 1``). The devices stay reserved for the job (capacity counts them) but draw
+    only their idle power: the energy of a job is that of its work, not of its whole slots."""
+
+    job: np.ndarray
+    slot: np.ndarray
+    idle: np.ndarray
+
+
+def idle_parts(jobs: JobTable, p: Placements, dt_h: float) -> IdleParts:
+    """The :class:`IdleParts` of every placed job (vectorised; a loop only over split jobs)."""
+    placed = np.flatnonzero(p.hub >= 0)
+    k, part_h = _work_reach(jobs, p, dt_h)
+    k, part, n_booked = k[placed], part_h[placed] / dt_h, p.n_slots[placed].astype(np.int64)
+    # Offsets into each job's booked slots: the last one its work reaches, when partly idle,
+    # then every one after it.
+    tail = part < 1.0 - _EPS
+    first = np.where(tail, k - 1, k)
+    count = np.maximum(n_booked - first, 0)
+    job = np.repeat(placed, count)
+    ends = np.cumsum(count)
+    off = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(
+        ends - count, count
+    )
+    off += np.repeat(first, count)
+    idle = np.where(off == np.repeat(k - 1, count), 1.0 - np.repeat(part, count), 1.0)
+    slot = p.start[job].astype(np.int64) + off
+    for i in np.flatnonzero(np.isin(job, list(p.split_slots))).tolist():
+        slot[i] = p.split_slots[int(job[i])][off[i]]
+    return IdleParts(job, slot, idle)
+
+
+def slot_work_shares(work_h: float, n: int, dt_h: float) -> np.ndarray:
+    """The share of each of ``n`` booked slots that ``work_h`` hours of work, filling them in
+    order, keeps busy: 1, ..., 1, the part in the last slot it reaches, then 0."""
+    share = np.clip(work_h / dt_h - np.arange(n), 0.0, 1.0)
+    return np.where(share > 1.0 - _EPS, 1.0, np.where(share < _EPS, 0.0, share))
+
+
+def work_shares(jobs: JobTable, p: Placements, dt_h: float, j: int) -> np.ndarray:
+    """The share of each of job ``j``'s slots (:meth:`Placements.slots`) its devices work."""
+    work_h = jobs.duration_h[j] + max(int(p.segments[j]) - 1, 0) * jobs.checkpoint_h[j]
+    return slot_work_shares(float(work_h), len(p.slots(j)), dt_h)
 
 
 class SupplyInputs(NamedTuple):
