@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, small_scenario
 
 
 def test_list_shows_builtins_and_default(
@@ -108,3 +109,12 @@ def test_system_errors_end_in_a_message_not_a_traceback(
     got, _, err = run_cli(["scenario", "list"], capsys, monkeypatch)
     assert got == code
     assert message in err and "Traceback" not in err
+
+
+def test_error_lines_keep_their_number_whatever_it_is(tmp_path, capsys, monkeypatch) -> None:
+    # rich reads ":100:" as an emoji code (and ":1234:"): the `file:LINE:` form must survive.
+    text = "# c\n" * 99 + "bogus_key: 1\n" + yaml.safe_dump(small_scenario())
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 2 and f"{path}:100: bogus_key: unknown key" in " ".join(err.split())

@@ -16,8 +16,8 @@ from typer.core import TyperGroup
 from greendispatch.scenario.loader import load_scenario, resolve_data_dir
 
 # Wide enough for the hub table when the output is a file or a pipe (rich would use 80).
-out_console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True)
+out_console = Console(width=None if sys.stdout.isatty() else 200, emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 DataDirOpt = Annotated[
     Path | None,

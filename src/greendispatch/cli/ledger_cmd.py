@@ -16,8 +16,8 @@ from greendispatch.paths import os_reason
 ledger_app = typer.Typer(
     help="Green-power ledger: show, verify, statements (绿电溯源账本).", no_args_is_help=True
 )
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 DirArg = Annotated[Path, typer.Argument(help="Ledger folder (written by simulate --ledger DIR).")]
 
