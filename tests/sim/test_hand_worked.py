@@ -390,7 +390,7 @@ def test_the_meters_policies_see_show_the_energy_of_the_work() -> None:
     seen = {}
 
     class Watching(GreenFirst):
-        def prepare(self, jobs, net, n_slots, dt_h, battery, observed=None) -> None:
+        def prepare(self, jobs, net, n_slots, dt_h, battery, observed=None, **kw) -> None:
             seen["observed"] = observed
 
     _, sig, net = tiny(6, ci_g_per_kwh=[[500, 100, 500, 100, 500, 100], [500] * 6])
@@ -409,3 +409,23 @@ def test_the_meters_policies_see_show_the_energy_of_the_work() -> None:
     work = jobs.duration_h + (run.placements.segments - 1) * jobs.checkpoint_h
     assert run.supply.load_mwh.sum() == pytest.approx(work.sum())
     assert (run.placements.segments > 1).any()  # the overhead case is exercised
+
+
+def test_mpc_charges_from_the_grid_when_allowed() -> None:
+    # Hub A: no wind, a 1 MWh / 1 MW battery (0.9 each way), 100 g/kWh in hour 0, then 600.
+    # One 1 MW job runs hours 0-2 at A. With --grid-charge mpc's plans buy 1 MWh from the grid
+    # in hour 0 (0.9 MWh stored) and give 0.81 MWh in a dirty hour: (2 x 100 + 0.19 x 600 +
+    # 600) kg = 0.914 t, against 1.3 t without.
+    from greendispatch.dispatch.mpc import MPC
+
+    assets = {"battery_mwh": 1, "battery_mw": 1, "battery_rte": 0.81}
+    ci = [[100, 600, 600], [900, 900, 900]]
+    _, sig, net = tiny(3, assets_a=assets, ci_g_per_kwh=ci)
+    jobs = make_jobs(1, duration_h=3.0, deadline_h=3.0)
+    got = {}
+    for charge in (False, True):
+        run = simulate(jobs, sig, net, MPC(), grid_charge=charge)
+        assert run.placements.hub[0] == 0
+        got[charge] = (run_metrics(run)["carbon_t"], run.supply.grid_charge_mwh.sum())
+    assert got[False] == (pytest.approx(1.3), 0.0)
+    assert got[True] == (pytest.approx(0.914), pytest.approx(1.0))

@@ -182,7 +182,7 @@ def test_policies_see_only_the_past() -> None:
     seen = []
 
     class Peek(type(make_policy("green-first"))):
-        def prepare(self, jobs, net, n_slots, dt_h, battery, observed=None):
+        def prepare(self, jobs, net, n_slots, dt_h, battery, observed=None, **kw):
             self.observed = observed
 
         def begin_cycle(self, t, batch, sv, free, booked_it):

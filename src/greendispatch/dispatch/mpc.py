@@ -90,11 +90,20 @@ class MPC(PlanFollower):
         self.unsolved = 0
 
     def prepare(
-        self, jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, battery, observed=None
+        self,
+        jobs: JobTable,
+        net: NetworkArrays,
+        n_slots: int,
+        dt_h: float,
+        battery,
+        observed=None,
+        grid_charge: bool = False,
     ) -> None:
-        """Called by the engine before the first slot: the jobs' windows (no signals), and
+        """Called by the engine before the first slot: the jobs' windows (no signals),
         ``observed(a, b)``, the supply inputs of past slots (the meters), from which the
-        batteries' actual state of charge is kept."""
+        batteries' actual state of charge is kept, and whether batteries may charge from the
+        grid (``--grid-charge``: the plans then buy grid energy for them where it pays)."""
+        self.grid_charge = grid_charge
         self.js: JobSlots = job_slots(jobs, net, n_slots, dt_h)
         self.devices = jobs.devices.astype(np.float64)
         self.member = np.full(len(jobs), -1, dtype=np.int64)
@@ -133,7 +142,10 @@ class MPC(PlanFollower):
         frac = np.divide(self.soc, bat.e_mwh, out=np.zeros_like(self.soc), where=bat.e_mwh > 0)
         start = dataclasses.replace(bat, soc0_frac=np.clip(frac, bat.min_soc_frac, 1.0))
         served = serve_load(*seen[:4], start, seen.ci_g_per_kwh, 0.0, dt_h=self.dt,
-                            schedule=(self.charge[:, a:b], self.discharge[:, a:b]))  # fmt: skip
+                            schedule=(self.charge[:, a:b], self.discharge[:, a:b]),
+                            grid_charge=self.grid_charge,
+                            grid_charge_threshold_g_per_kwh=(  # unused with a schedule
+                                np.zeros(len(self.soc)) if self.grid_charge else None))  # fmt: skip
         self.soc, self.soc_slot = served.soc_mwh[:, -1].copy(), b
 
     def begin_cycle(
@@ -164,7 +176,7 @@ class MPC(PlanFollower):
         )
         objective = "carbon" if self.carbon_weight >= 1.0 else "weighted"
         model = build(groups, e, objective=objective, carbon_weight=self.carbon_weight,
-                      drop_penalty=_DROP)  # fmt: skip
+                      drop_penalty=_DROP, grid_charge=self.grid_charge)  # fmt: skip
         reaches_past = bool((js.end[idx] - t > width).any())
         options = LONG_CYCLE_OPTIONS if reaches_past else SHORT_CYCLE_OPTIONS
         sol = model.lp.solve(method="simplex", iteration_limit=self.iteration_limit,
@@ -177,7 +189,8 @@ class MPC(PlanFollower):
             # batteries follow an LP of their own on the load already booked.
             self.member = np.full(len(self.member), -1, dtype=np.int64)
             self.unsolved += 1  # cycles whose LP hit the iteration limit
-            flows = battery_plan(e, objective=objective, carbon_weight=self.carbon_weight)
+            flows = battery_plan(e, objective=objective, carbon_weight=self.carbon_weight,
+                                 grid_charge=self.grid_charge)  # fmt: skip
             if flows is not None:
                 self.last = (t, flows["charge"], flows["discharge"], flows["soc"])
             return

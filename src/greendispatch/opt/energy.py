@@ -199,14 +199,18 @@ def energy_flows(sol: LPSolution, battery_hubs: np.ndarray, e: EnergyInputs) -> 
 
 
 def battery_plan(
-    e: EnergyInputs, *, objective: str = "carbon", carbon_weight: float = 1.0
+    e: EnergyInputs,
+    *,
+    objective: str = "carbon",
+    carbon_weight: float = 1.0,
+    grid_charge: bool = False,
 ) -> dict | None:
     """The batteries alone on the background load ``e.base_it_mw`` (no jobs to place): the
     optimum's :func:`energy_flows`, or None if the LP has none."""
     lp = LinearProgram()
     none = np.zeros(0, dtype=np.int64)
     hubs = add_energy(lp, e, (none, none, np.zeros(0)), objective=objective,
-                      carbon_weight=carbon_weight)  # fmt: skip
+                      carbon_weight=carbon_weight, grid_charge=grid_charge)  # fmt: skip
     sol = lp.solve(method="simplex")
     return energy_flows(sol, hubs, e) if sol.optimal else None
 

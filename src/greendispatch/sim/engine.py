@@ -184,7 +184,7 @@ def simulate(
 
     prepare = getattr(policy, "prepare", None)
     if prepare is not None:
-        prepare(jobs, net, n_t, dt, bat, observed=observed)
+        prepare(jobs, net, n_t, dt, bat, observed=observed, grid_charge=grid_charge)
     begin_cycle = getattr(policy, "begin_cycle", None)
     on_book = getattr(policy, "booked", None)
     # A policy may prescribe a job's hub and slots (the oracle's MILP schedule); the engine
