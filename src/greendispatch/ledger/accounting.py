@@ -32,6 +32,7 @@ from greendispatch.ledger.certificates import (
     bundle_table,
     device_names,
     floor_wh,
+    hourly_intensity,
     issue_generation,
     to_hours,
 )
@@ -213,10 +214,7 @@ def account(
             )
         )
     load_h = to_hours(s.load_mwh, sph)
-    ci_mean = to_hours(sig.ci_g_per_kwh, sph) / sph
-    ci_w = np.divide(
-        to_hours(s.load_mwh * sig.ci_g_per_kwh, sph), load_h, out=ci_mean, where=load_h > 0
-    )
+    ci_w = hourly_intensity(sig.ci_g_per_kwh, sph, s.grid_mwh + s.grid_charge_mwh, s.load_mwh)
     hub_hours = {
         "load_wh": floor_wh(load_h),
         "grid_wh": floor_wh(to_hours(s.grid_mwh, sph)),

@@ -61,6 +61,21 @@ def to_hours(a: np.ndarray, slots_per_hour: int) -> np.ndarray:
     return a.reshape(*a.shape[:-1], n_h, slots_per_hour).sum(axis=-1)
 
 
+def hourly_intensity(ci: np.ndarray, slots_per_hour: int, *weights: np.ndarray) -> np.ndarray:
+    """Grid intensity per hour (g/kWh): ``ci`` (..., T) averaged over each hour's slots by the
+    first of ``weights`` with a positive total in that hour (the grid energy taken, then the
+    energy), else plainly. Weighted by the grid energy, the hour's intensity x its grid energy
+    is the slots' carbon (with sub-hourly slots too)."""
+    out = to_hours(ci, slots_per_hour) / slots_per_hour
+    done = np.zeros(out.shape, dtype=bool)
+    for w in weights:
+        total = to_hours(w, slots_per_hour)
+        use = ~done & (total > 0)
+        np.divide(to_hours(w * ci, slots_per_hour), total, out=out, where=use)
+        done |= use
+    return out
+
+
 def month_index(year: np.ndarray | int, month: np.ndarray | int) -> np.ndarray | int:
     """A calendar month as one number, ``year x 12 + month - 1`` (ints or arrays), so that
     months sort and compare; :func:`year_month` inverts it."""

@@ -23,7 +23,13 @@ import numpy as np
 import pandas as pd
 
 from greendispatch.errors import InputError, ModelError, Problem
-from greendispatch.ledger.certificates import EPS_WH, SOURCES, WH_PER_MWH, to_hours
+from greendispatch.ledger.certificates import (
+    EPS_WH,
+    SOURCES,
+    WH_PER_MWH,
+    hourly_intensity,
+    to_hours,
+)
 from greendispatch.sim.engine import SimRun
 from greendispatch.sim.results import idle_parts
 
@@ -250,9 +256,9 @@ def hourly_usage(
     ``grid_charge_mwh`` (grid energy charged into the hub's batteries, (H, T) ``grid_charge_mwh``:
     the ``facility`` row's, which drew it; 0 for tenants); ``grid_charge_t`` (its carbon: grid
     charge x each slot's intensity, t); ``location_t`` ((phys grid + grid charge) x each slot's
-    intensity, so that it sums to the run's ``carbon_t``); ``ci_g_per_kwh`` (energy-weighted
-    over the hour's slots); and the Wh claimed per source (``wind_wh``, ...). Ordered by
-    beneficiary, hour, hub."""
+    intensity, so that it sums to the run's ``carbon_t``); ``ci_g_per_kwh`` (over the hour's
+    slots, weighted by the row's grid energy, :func:`hourly_intensity`); and the Wh claimed per
+    source (``wind_wh``, ...). Ordered by beneficiary, hour, hub."""
     sph = slots_per_hour
     e = usage.energy_mwh
     grid_share = np.divide(grid_mwh, load_mwh, out=np.zeros_like(load_mwh), where=load_mwh > 0)
@@ -265,8 +271,7 @@ def hourly_usage(
     energy_h = to_hours(e, sph)
     charged_h = to_hours(charged, sph)
     green_h = to_hours(e * alloc.green_per_mwh[alloc.group, usage.hub], sph)
-    ci_mean = to_hours(ci, sph) / sph
-    ci_w = np.divide(to_hours(e * ci, sph), energy_h, out=ci_mean, where=energy_h > 0)
+    ci_w = hourly_intensity(ci, sph, phys + charged, e)
     claims = alloc.claims_wh
     row, t = np.nonzero((energy_h > 0) | (charged_h > 0) | claims.any(axis=0))
     frame = pd.DataFrame(

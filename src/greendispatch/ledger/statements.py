@@ -351,7 +351,10 @@ def job_statement(acct: Accounting, job_id: int) -> dict[str, Any]:
     own = np.bincount(inv, e_slot * r[slots])
     grid_share = np.bincount(inv, e_slot * share)
     location_t = np.bincount(inv, e_slot * share * ci) * 1e-3
+    # The hour's intensity weighted by the job's grid energy (its energy where it took none):
+    # x the grid energy it is the slots' carbon, with sub-hourly slots too.
     ci_w = np.bincount(inv, e_slot * ci) / np.where(energy > 0, energy, 1.0)
+    np.divide(location_t * 1e3, grid_share, out=ci_w, where=grid_share > 0)
     cs = np.r_[0.0, np.cumsum(sig.pue[h] * r)]
     before = _neighbour_weights(acct, j, hours, cs)
     weight = to_hours(acct.rows.energy_mwh[row] * r, sph)  # the tenant's, per hour
