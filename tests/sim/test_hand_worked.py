@@ -429,3 +429,17 @@ def test_mpc_charges_from_the_grid_when_allowed() -> None:
         got[charge] = (run_metrics(run)["carbon_t"], run.supply.grid_charge_mwh.sum())
     assert got[False] == (pytest.approx(1.3), 0.0)
     assert got[True] == (pytest.approx(0.914), pytest.approx(1.0))
+
+
+def test_a_split_never_lets_its_resumes_push_the_work_past_the_deadline() -> None:
+    # 2.5 h of work due at 4.5 h, interruptible, 0.3 h per resume; clean hours 0, 1 and 4.
+    # Split as 0-1 + 4 it fills 3 slots (2.5 h + 0.3 h: the resume takes the idle half of the
+    # last slot) but ends at 4.8 h, after its deadline: the window's last slot holds only 0.5 h.
+    # So green-first runs it in one piece, 0-2, ending at 2.5 h.
+    _, sig, net = tiny(5, ci_g_per_kwh=[[0, 0, 900, 900, 0], [900] * 5])
+    jobs = make_jobs(1, duration_h=2.5, deadline_h=4.5, interruptible=True, checkpoint_h=0.3)
+    run = simulate(jobs, sig, net, make_policy("green-first"))
+    p = run.placements
+    assert not p.missed[0] and p.slots(0).tolist() == [0, 1, 2]
+    assert end_hours(jobs, p, 1.0)[0] == pytest.approx(2.5)
+    assert run_metrics(run)["carbon_t"] == pytest.approx(0.45)  # 0.5 MWh at 900 g/kWh

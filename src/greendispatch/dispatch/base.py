@@ -152,6 +152,7 @@ class JobView:
     all_allowed: bool
     waits: bool
     spare: float = 0.0  # the part of its last slot the work leaves idle, in slots (0 <= s < 1)
+    last_room: float = 1.0  # the part of its window's last slot it may work and end in time
 
 
 def window_sums(cs: np.ndarray, d: int, L: int) -> np.ndarray:

@@ -56,6 +56,7 @@ class JobSlots:
     latency_violation: np.ndarray
     interruptible: np.ndarray | None = None  # (n,) bool; None: treated as interruptible
     work_slots: np.ndarray | None = None  # (n,) the work in slots, <= d; None: d
+    last_room: np.ndarray | None = None  # (n,) part of the slot end - 1 the work may fill
 
     @property
     def work(self) -> np.ndarray:
@@ -81,8 +82,9 @@ def job_slots(jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float) -> 
         ready = np.ceil(ready_h / dt_h - _EPS).astype(np.int64)
         first = np.maximum(first, ready)
     work = np.minimum(jobs.duration_h / dt_h, d).astype(np.float64)
+    room = np.clip((jobs.deadline_h - (end - 1) * dt_h) / dt_h, 0.0, 1.0)
     return JobSlots(first, end, d, jobs.devices.astype(np.int64), jobs.pool.astype(np.int64),
-                    mask, viol, jobs.interruptible.astype(bool), work)  # fmt: skip
+                    mask, viol, jobs.interruptible.astype(bool), work, room)  # fmt: skip
 
 
 def unservable(js: JobSlots) -> tuple[np.ndarray, np.ndarray]:

@@ -230,6 +230,12 @@ def solve_milp_slots(
                                  ("idle_last", idle, last)):  # fmt: skip
         lp.add_rows(name, n_r, np.tile(rows, 2), np.concatenate([lo_col, hi_col]),
                     np.r_[np.ones(n_r), -np.ones(n_r)], -np.inf, 0.0)  # fmt: skip
+    if js.last_room is not None:  # work in the window's last slot must end by the deadline
+        at_end = np.flatnonzero(r_off == width[r_pair] - 1)  # each pair's last window slot
+        room = js.last_room[pj[r_pair[at_end]]]
+        lp.add_rows("end_by_deadline", len(at_end), np.tile(np.arange(len(at_end)), 2),
+                    np.concatenate([idle[at_end], last[at_end]]),
+                    np.r_[np.ones(len(at_end)), room - 1.0], 0.0, np.inf)  # fmt: skip
     lp.add_rows("idle_share", n_p,
                 np.concatenate([r_pair, np.arange(n_p), np.arange(n_p), r_pair, np.arange(n_p)]),
                 np.concatenate([idle, over, hub, piece, hub]),

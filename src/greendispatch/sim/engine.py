@@ -297,7 +297,9 @@ def simulate(
             scores[past - s0] = _HELD
             scores[t - s0 :] = row
             spare = dslots_l[j] - dur_l[j] / dt
-            found = _cheapest_slots(scores, dslots_l[j], ckpt_l[j], dt, spare=spare)
+            room = room_l[j] if t + w == dead_l[j] else 1.0  # scores end at the window's end
+            found = _cheapest_slots(scores, dslots_l[j], ckpt_l[j], dt, spare=spare,
+                                    last_room=room)  # fmt: skip
             keep = future
             if found is not None:
                 slots = found[0] + s0
@@ -326,6 +328,8 @@ def simulate(
     dslots_l = dslots.tolist()
     devices_l = jobs.devices.tolist()
     dead_l = dead.tolist()
+    # The part of each window's last slot the work may fill and still end by the deadline.
+    room_l = np.clip((jobs.deadline_h - (dead - 1) * dt) / dt, 0.0, 1.0).tolist()
     origin_l = jobs.origin.tolist()
     data_l = jobs.data_gb.tolist()
     submit_l = jobs.submit_h.tolist()
@@ -390,6 +394,7 @@ def simulate(
                 everywhere,
                 waits,
                 d - dur_l[j] / dt,
+                room_l[j],
             )
             placed = False
             jsv = sv.trim(max(1, dj - t))

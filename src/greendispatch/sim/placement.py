@@ -83,7 +83,9 @@ def _place_split(
         whole, at, all_finite = _best_window(row, d)
         # A split costs at least ``bound``: when one run is no dearer, take it (no resumes).
         found = (
-            None if lower[h] >= whole else _cheapest_slots(row, d, ckpt_h, dt, all_finite, jv.spare)
+            None
+            if lower[h] >= whole
+            else _cheapest_slots(row, d, ckpt_h, dt, all_finite, jv.spare, jv.last_room)
         )
         if found is None or whole <= row[found[0]].sum():
             if math.isfinite(whole):
@@ -125,6 +127,8 @@ def _place_prescribed(
         return False
     if len(slots) != slots_needed(d, pieces, ckpt_h, dt, jv.spare):
         return False
+    if slots[-1] == dead - 1 and last_part(d, pieces, ckpt_h, dt, jv.spare) > jv.last_room + _EPS:
+        return False  # its resumes would end the work after the deadline
     if free[h, k, slots].min() < nd:
         return False
     if pieces == 1:
@@ -140,6 +144,13 @@ def slots_needed(d: int, pieces: int, ckpt_h: float, dt: float, spare: float = 0
     return d + max(0, math.ceil((pieces - 1) * ckpt_h / dt - spare - _EPS))
 
 
+def last_part(d: int, pieces: int, ckpt_h: float, dt: float, spare: float = 0.0) -> float:
+    """The part of its last slot (in slots) that a job's work and resumes fill, laid out in
+    :func:`slots_needed` slots."""
+    n = slots_needed(d, pieces, ckpt_h, dt, spare)
+    return d - spare + (pieces - 1) * ckpt_h / dt - (n - 1)
+
+
 def _cheapest_slots(
     row: np.ndarray,
     d: int,
@@ -147,10 +158,26 @@ def _cheapest_slots(
     dt: float,
     all_finite: bool = False,
     spare: float = 0.0,
+    last_room: float = 1.0,
 ) -> tuple[np.ndarray, int] | None:
     """Slot offsets (sorted) of the cheapest slots of ``row`` (inf = unavailable) that give ``d``
     slots of work plus the checkpoint overhead of resuming after each gap, and the number of
-    pieces they form; None if there are too few."""
+    pieces they form; None if there are too few. ``row``'s last slot is the window's: the work
+    may fill only ``last_room`` of it (and end by the deadline), so a split whose resumes push
+    its end past that gives the slot up."""
+    found = _cheapest_pick(row, d, ckpt_h, dt, all_finite, spare)
+    if found is None or found[0][-1] != len(row) - 1:
+        return found
+    if last_part(d, found[1], ckpt_h, dt, spare) <= last_room + _EPS:
+        return found
+    row = row.copy()
+    row[-1] = np.inf
+    return _cheapest_pick(row, d, ckpt_h, dt, False, spare)
+
+
+def _cheapest_pick(
+    row: np.ndarray, d: int, ckpt_h: float, dt: float, all_finite: bool, spare: float
+) -> tuple[np.ndarray, int] | None:
     available = len(row) if all_finite else int(np.count_nonzero(np.isfinite(row)))
     need = d
     for tries in range(4):
