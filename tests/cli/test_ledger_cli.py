@@ -32,7 +32,7 @@ def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def grid_charged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A run whose batteries also charge from the grid: its --out and --ledger folders."""
     root = tmp_path_factory.mktemp("gc")
-    args = ["simulate", "--days", "4", "--jobs", "800", "--policy", "green-first", "--no-tables"]
+    args = ["simulate", "--days", "7", "--jobs", "2000", "--policy", "green-first", "--no-tables"]
     run_cli_ok([*args, "--grid-charge", "--out", root / "o", "--ledger", root / "l"])
     return root / "o", root / "l"
 

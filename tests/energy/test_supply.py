@@ -334,12 +334,14 @@ def reference(load, wind, solar, contracted, b, ci, thr, dt, gthr):
         for t in range(load.shape[1]):
             avail = wind[h, t] + solar[h, t]
             own = min(load[h, t], avail)
-            res, ask = load[h, t] - own, load[h, t] - own > 0 and ci[h, t] > thr[h]
+            res = load[h, t] - own
+            # The battery discharges only into load that contracted green leaves to the grid.
+            ask = res - contracted[h, t] > 0 and ci[h, t] > thr[h]
             c_own = min(avail - own, ps, (e - soc) / eta)
             c_grid = 0.0
             if gthr is not None and ci[h, t] < gthr[h] and not ask:
                 c_grid = max(0.0, min(ps, (e - soc) / eta) - c_own)
-            d = min(res, ps, (soc - lo) * eta) if ask else 0.0
+            d = min(res - contracted[h, t], ps, (soc - lo) * eta) if ask else 0.0
             share = sg / soc if soc > 0 else 0.0
             soc += (c_own + c_grid) * eta - d / eta
             sg += c_own * eta - d / eta * share

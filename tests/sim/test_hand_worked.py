@@ -443,3 +443,21 @@ def test_a_split_never_lets_its_resumes_push_the_work_past_the_deadline() -> Non
     assert not p.missed[0] and p.slots(0).tolist() == [0, 1, 2]
     assert end_hours(jobs, p, 1.0)[0] == pytest.approx(2.5)
     assert run_metrics(run)["carbon_t"] == pytest.approx(0.45)  # 0.5 MWh at 900 g/kWh
+
+
+def test_the_battery_never_displaces_contracted_green() -> None:
+    # As above, with 0.5 MW of contracted green at A and 600 g/kWh in hours 1 and 2. Hour 1:
+    # contracted green covers half the load; the battery gives only the other 0.5 MWh (not
+    # all its 0.81), so 0.31 MWh is left for hour 2, where the grid gives 0.19 MWh: 0.114 t.
+    # (Discharging everything in hour 1 would leave the contract untaken there and the grid
+    # 0.5 MWh in hour 2: 0.3 t.)
+    assets = {"wind_mw": 2, "battery_mwh": 1, "battery_mw": 1, "battery_rte": 0.81,
+              "contracted_green_mw": 0.5}  # fmt: skip
+    ci = [[100, 600, 600], [300, 300, 300]]
+    _, sig, net = tiny(3, assets_a=assets, ci_g_per_kwh=ci, wind_pu=[[1, 0, 0], [0, 0, 0]])
+    run = simulate(make_jobs(1, duration_h=3.0, deadline_h=3.0), sig, net, make_policy("baseline"))
+    s = run.supply
+    np.testing.assert_allclose(s.discharge_mwh[0, :3], [0.0, 0.5, 0.31], atol=1e-9)
+    np.testing.assert_allclose(s.contracted_used_mwh[0, :3], [0.0, 0.5, 0.5], atol=1e-9)
+    np.testing.assert_allclose(s.grid_mwh[0, :3], [0.0, 0.0, 0.19], atol=1e-9)
+    assert run_metrics(run)["carbon_t"] == pytest.approx(0.114)

@@ -161,7 +161,12 @@ def simulate_cmd(
     ] = None,
     grid_charge: Annotated[
         bool,
-        typer.Option("--grid-charge", help="Batteries also charge from the grid in clean hours."),
+        typer.Option(
+            "--grid-charge",
+            help="Batteries also charge from the grid in clean hours (mpc and oracle where "
+            "their plans find it pays; the other policies in each hub's cleanest quarter of "
+            "hours, which can crowd out own surplus that comes later).",
+        ),
     ] = False,
     oracle_lp: Annotated[
         str,

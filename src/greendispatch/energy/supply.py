@@ -8,8 +8,10 @@ The rule (issue #3), per hub and slot:
 
 1. own wind + solar serve the load first;
 2. their surplus charges the battery within its limits; the rest is curtailed;
-3. if load remains and the grid intensity is strictly above the hub's threshold, the battery
-   discharges within its limits, else it holds;
+3. if load remains that contracted green cannot cover and the grid intensity is strictly above
+   the hub's threshold, the battery discharges into it within its limits, else it holds (stored
+   energy never displaces contracted green that is there to take: that would leave the contract
+   untaken and the battery emptier for a dirty hour, saving nothing);
 4. contracted green supply serves what remains, up to what is available (the rest is not taken);
 5. the grid serves the rest.
 
@@ -121,8 +123,8 @@ def serve_load(
     residual = load - own_used
     p_slot = (battery.p_mw * dt_h)[:, None]
     own_cap = np.minimum(surplus, p_slot)  # charge wanted from surplus, MWh in
-    ask = (residual > 0.0) & (ci > thr)
-    dis_want = np.minimum(residual, p_slot)  # MWh out
+    dis_want = np.minimum(np.maximum(residual - contracted, 0.0), p_slot)  # MWh out
+    ask = (dis_want > 0.0) & (ci > thr)
     dis_want[~ask] = 0.0
     charge_want = own_cap
     if schedule is not None:
