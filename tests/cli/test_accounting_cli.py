@@ -67,7 +67,8 @@ SLOT_COLUMNS = ("time_utc,hub,it_mw,load_mwh,own_used_mwh,battery_discharge_mwh,
 def test_new_columns_come_after_the_old_ones(charged: Path) -> None:
     out = charged / "out"
     for stem, old, new in (("jobs", JOBS_COLUMNS, "end_h,late_h"),
-                           ("hub-slots", SLOT_COLUMNS, "grid_charge_mwh")):  # fmt: skip
+                           ("hub-slots", SLOT_COLUMNS,
+                            "grid_charge_mwh,battery_discharge_green_mwh")):  # fmt: skip
         header = (out / f"{stem}-baseline.csv").read_text(encoding="utf-8").splitlines()[0]
         assert header == f"{old},{new}"
 
@@ -91,6 +92,11 @@ def test_grid_charging_carbon_is_the_facilitys_and_every_tonne_is_attributed(
     charging = slots["grid_charge_mwh"] > 0
     assert (slots["carbon_t"][charging] > slots["grid_mwh"][charging] * ci[charging] * 1e-3).all()
     assert slots["carbon_t"].sum() == pytest.approx(m["carbon_t"], rel=1e-9)
+    # ... and the green part of the battery's output, so that the green share can be checked.
+    green = slots["own_used_mwh"] + slots["battery_discharge_green_mwh"]
+    green += slots["contracted_used_mwh"]
+    assert green.sum() / slots["load_mwh"].sum() == pytest.approx(m["green_share"], rel=1e-6)
+    assert (slots["battery_discharge_green_mwh"] <= slots["battery_discharge_mwh"] + 1e-9).all()
     # The ledger: the tenants' location-based carbon is the jobs', the facility's the rest.
     tenants = [
         json.loads(p.read_text(encoding="utf-8"))["totals"]["location_based_t"]
@@ -126,3 +132,8 @@ def test_the_table_shows_unplaced_jobs_which_count_as_missed(
     assert "unplaced: jobs never run (baseline 1, green-first 1); they count as missed" in out
     doc = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
     assert all(m["unplaced"] == 1 == m["deadline_misses"] for m in doc["policies"].values())
+
+
+def test_the_report_says_the_batteries_charged_from_the_grid(charged: Path) -> None:
+    page = (charged / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<dt>储能电网充电 Batteries charge from the grid</dt><dd>是 yes</dd>" in page

@@ -123,7 +123,7 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
     currency = run_currency(sim)
     cfg = doc.get("config", {})
     config_items = [
-        (label, f"{cfg[k]:,}" if k == "jobs" else cfg[k])
+        (label, f"{cfg[k]:,}" if k == "jobs" else _shown(cfg[k]))
         for k, label in (
             ("jobs", "作业 Jobs"),
             ("days", "天数 Days"),
@@ -133,7 +133,11 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
             ("carbon_weight", "碳权重 Carbon weight"),
             ("trace", "轨迹 Trace"),
             ("trace_format", "轨迹格式 Trace format"),
+            ("trace_offset_h", "轨迹时间偏移 Trace offset (h)"),
+            ("trace_pool", "轨迹资源池 Trace pool"),
+            ("trace_any_device", "轨迹不限设备型号 Trace on any device"),
             ("utilisation_target", "目标利用率 Utilisation target"),
+            ("grid_charge", "储能电网充电 Batteries charge from the grid"),
         )
         if cfg.get(k) is not None
     ]
@@ -168,6 +172,13 @@ def report_context(sim: Simulation, doc: dict[str, Any]) -> dict[str, Any]:
         "dt_h": sim.signals.grid.dt_h,
         "days": sim.signals.grid.n_slots * sim.signals.grid.dt_h / 24,
     }
+
+
+def _shown(value: object) -> object:
+    """A configuration value for the page: yes/no in both languages for a flag."""
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    return value
 
 
 @functools.cache

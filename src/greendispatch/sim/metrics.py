@@ -209,7 +209,9 @@ def hub_slots_frame(run: SimRun) -> pd.DataFrame:
         "soc_mwh": s.soc_mwh,
         "ci_g_per_kwh": sig.ci_g_per_kwh,
         "carbon_t": hub_slot_carbon_t(run),
-        "grid_charge_mwh": s.grid_charge_mwh,  # added later: at the end, for scripts by position
+        # Added later: at the end, for scripts that read the columns by position.
+        "grid_charge_mwh": s.grid_charge_mwh,
+        "battery_discharge_green_mwh": s.discharge_green_mwh,
     }
     return pd.DataFrame(
         {
