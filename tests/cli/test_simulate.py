@@ -418,3 +418,82 @@ def test_what_was_written_is_said_and_an_earlier_runs_tables_are_named_not_delet
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [*tables, "jobs-2023.csv", "notes.txt", "report.html", "results.json"]
     )
+
+
+def test_outputs_are_replaced_all_or_nothing(tmp_path: Path, capsys, monkeypatch) -> None:
+    # A second run into the same --out is stopped (Ctrl-C here; a full disk alike) while its
+    # tables are written: the first run's files stay whole, none mixed with the second's, and
+    # no temporary file is left.
+    out = tmp_path / "o"
+    args = [*SHORT, "-p", "baseline,green-first", "--out", str(out)]
+    code, _, err = run_cli([*args, "--seed", "1"], capsys, monkeypatch)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import greendispatch.sim.runner as runner
+
+    real, calls = runner.write_table, [0]
+
+    def write_table(frame, path) -> None:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        real(frame, path)
+
+    monkeypatch.setattr(runner, "write_table", write_table)
+    code, _, err = run_cli([*args, "--seed", "2"], capsys, monkeypatch)
+    assert code == 130 and err.rstrip().endswith("interrupted")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "new"
+    entry = "from greendispatch.cli.main import main; main()"
+    cmd = [sys.executable, "-c", entry, "simulate", "--days", "120", "--jobs", "20000",
+           "-p", "all", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ | {"COLUMNS": "100"})  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not out.exists() and time.monotonic() < deadline:  # the run has started
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.rstrip().endswith("terminated") and "Traceback" not in err
+    assert not out.exists()  # the folder it made, still empty, is removed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--jobs", "30", "--oracle-rounding", "milp"], "--oracle-rounding milp: the MILP"),
+        (["--jobs", "20000", "--utilisation", "1"], "the jobs cannot all finish"),
+    ],
+)
+def test_the_oracle_refuses_before_the_other_policies_run(
+    extra: list[str], message: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    # An oversized MILP (the limit lowered here) or jobs that cannot all fit are refused
+    # before any other policy's work, which would otherwise be thrown away.
+    import greendispatch.opt.milp as milp
+    import greendispatch.sim.runner as runner
+
+    monkeypatch.setattr(milp, "MILP_FORCED_LIMIT", 10)
+    ran: list[str] = []
+    real = runner.simulate
+
+    def simulate(jobs, signals, net, policy, **kw):
+        ran.append(policy.name)
+        return real(jobs, signals, net, policy, **kw)
+
+    monkeypatch.setattr(runner, "simulate", simulate)
+    args = ["simulate", "--days", "2", *extra, "-p", "baseline,green-first,oracle"]
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "o")], capsys, monkeypatch)
+    assert code == 2 and message in " ".join(err.split())
+    assert ran == []

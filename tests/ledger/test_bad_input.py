@@ -534,3 +534,49 @@ def test_a_recorded_ledger_reached_through_dotdot_is_still_refused(
 def test_a_statement_into_an_empty_out_is_refused(ledger: Path, cli) -> None:
     code, _, err = cli("ledger", "statement", ledger, "--job", "1", "--out", "")
     assert code == 2 and "--out: expected a folder name (got an empty one)" in err
+
+
+def test_an_interrupted_ledger_is_never_signed_and_the_folder_can_be_used_again(
+    tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C while the entries are written: no head is signed over the part written (which
+    # `ledger verify` would then call verified, or tampered), the file is cut back, and the
+    # same folder takes the run again.
+    from greendispatch.ledger.chain import HEAD_FILE, LedgerWriter
+
+    real = LedgerWriter.append
+    calls = [0]
+
+    def append(self: LedgerWriter, body: object) -> str:
+        calls[0] += 1
+        if calls[0] == 100:
+            raise KeyboardInterrupt
+        return real(self, body)
+
+    folder = tmp_path / "led"
+    monkeypatch.setattr(LedgerWriter, "append", append)
+    code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", folder)
+    assert code == 130 and err.rstrip().endswith("interrupted")
+    assert not (folder / HEAD_FILE).exists()
+    assert not (folder / LEDGER_FILE).exists() or (folder / LEDGER_FILE).stat().st_size == 0
+    monkeypatch.setattr(LedgerWriter, "append", real)
+    code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", folder)
+    assert code == 0, err
+    code, out, err = cli("ledger", "verify", folder)
+    assert code == 0 and "verified" in out, err
+
+
+def test_a_ledger_the_system_will_not_read_is_unverifiable_not_tampered(
+    ledger: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The system refuses the read (a permission, an I/O error): exit 2, as `ledger show` gives,
+    # not the exit 1 of a ledger that was changed. (Root reads any file, so the refusal is
+    # raised where the file is read.)
+    import greendispatch.ledger.chain as chain
+
+    def refuse(*a: object, **k: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(chain, "_check_lines", refuse)
+    code, out, err = cli("ledger", "verify", ledger)
+    assert code == 2 and "cannot read: permission denied" in (out + err).lower()

@@ -8,6 +8,7 @@ The app and its ``signals``, ``simulate`` and ``demo`` commands are here; ``scen
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -350,10 +351,27 @@ def demo(
         )
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that the clean-up of a failed command runs (a
+    half-written output or ledger is not left behind), as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Console entry point: run the app, turning project errors into messages and exit codes."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except SystemExit as exc:
+        if exc.code == 130:  # typer turns Ctrl-C into a silent exit 130
+            err_console.print("interrupted")
+        raise
+    except Terminated:
+        err_console.print("terminated")
+        sys.exit(143)
     except GreenDispatchError as exc:
         for line in str(exc).splitlines():  # a flag check names the flag, not "<input>"
             line = line.removeprefix(f"{NO_FILE}: ")

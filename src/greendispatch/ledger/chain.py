@@ -11,6 +11,7 @@ duplicated entry breaks a line's canonical form, a hash, the sequence or the sig
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -127,7 +128,9 @@ def load_public_key(folder: Path) -> Ed25519PublicKey:
 class LedgerWriter:
     """Append entries to a ledger folder (created if needed) and keep its signed head current.
 
-    Use as a context manager; the head is signed when it closes.
+    Use as a context manager; the head is signed when it closes. If the block fails (an
+    error, Ctrl-C, a full disk), no head is signed and the ledger file is cut back to what it
+    held before: a half-written run is never signed, nor shown as verified or as tampered.
     """
 
     def __init__(self, folder: Path):
@@ -146,6 +149,7 @@ class LedgerWriter:
                 raise InputError(Problem(str(self.path), None, "", msg))
             self.seq, self.last = report.entries - 1, report.head_hash
         self._fh = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+        self._size0 = self._fh.tell()
 
     def append(self, body: Any) -> str:
         self.seq += 1
@@ -176,8 +180,16 @@ class LedgerWriter:
     def __enter__(self) -> LedgerWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def abandon(self) -> None:
+        """Close without signing, the ledger file cut back to its size when opened."""
+        self._fh.close()
+        os.truncate(self.path, self._size0)
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
 
 
 def describe(body: Any) -> str:
@@ -199,10 +211,17 @@ class VerifyReport:
     entries: int = 0
     head_hash: str = ZERO_HASH
     problems: list[str] = field(default_factory=list)
+    unreadable: bool = False  # a file the system would not read: unverifiable, not tampered
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _refused(exc: OSError) -> bool:
+    """The system refused the read (a permission, an I/O error): the file may be intact,
+    unlike a folder where the file should be, which is a damaged ledger."""
+    return isinstance(exc, PermissionError) or exc.errno == errno.EIO
 
 
 def iter_entries(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -242,6 +261,7 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
         _check_lines(path, report, max_problems)
     except OSError as exc:
         report.problems.append(f"{path}: cannot read: {os_reason(exc)}")
+        report.unreadable = _refused(exc)
         return report
     if report.entries == 0 and not report.problems:
         report.problems.append(f"{path}: no entries (a ledger starts with its genesis entry)")
@@ -305,6 +325,7 @@ def _check_head(folder: Path, report: VerifyReport) -> None:
         return
     except OSError as exc:
         report.problems.append(f"{head_path}: cannot read the signed head: {os_reason(exc)}")
+        report.unreadable = _refused(exc)
         return
     except UnicodeDecodeError:
         report.problems.append(f"{head_path}: not UTF-8 text — the head was edited or corrupted")

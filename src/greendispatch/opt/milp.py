@@ -349,6 +349,27 @@ ROUNDINGS = ("auto", "milp", "heuristic")
 MILP_FORCED_LIMIT = 500_000  # ``milp`` asked for by name: refused above this many binaries
 
 
+def check_milp_size(
+    jobs: JobTable, net: NetworkArrays, n_slots: int, dt_h: float, keep=None
+) -> int:
+    """The binaries the oracle's MILP needs for the jobs in ``keep`` (default: every job some
+    schedule can serve); InputError above :data:`MILP_FORCED_LIMIT`, as ``--oracle-rounding
+    milp`` is refused. Cheap: callers check it before any long work."""
+    from greendispatch.opt.classes import unservable
+
+    if keep is None:
+        js = job_slots(jobs, net, n_slots, dt_h)
+        keep = np.ones(len(jobs), dtype=bool)
+        keep[np.concatenate(unservable(js))] = False
+    n_bin = milp_binaries(jobs, net, n_slots, dt_h, keep)
+    if n_bin > MILP_FORCED_LIMIT:
+        raise InputError(
+            f"--oracle-rounding milp: the MILP of these jobs needs {n_bin:,} binaries, more "
+            f"than {MILP_FORCED_LIMIT:,} (fewer jobs or days, or --oracle-rounding auto)"
+        )
+    return n_bin
+
+
 def oracle_rounding(
     result, jobs: JobTable, signals, net: NetworkArrays, *, how: str = "auto",
     grid_charge: bool = False, progress: Callable[[], Callable[[int, int], None]] | None = None,
@@ -369,14 +390,11 @@ def oracle_rounding(
     if how == "heuristic":
         return heuristic, {"method": "heuristic"}
     keep = ~np.isin(jobs.job_id, result.excluded)
-    n_bin = milp_binaries(jobs, net, n_t, dt, keep)
-    limit = MILP_BINARY_LIMIT if how == "auto" else MILP_FORCED_LIMIT
-    if n_bin > limit:
-        if how == "milp":
-            raise InputError(
-                f"--oracle-rounding milp: the MILP of these jobs needs {n_bin:,} binaries, more "
-                f"than {MILP_FORCED_LIMIT:,} (fewer jobs or days, or --oracle-rounding auto)"
-            )
+    if how == "milp":
+        n_bin = check_milp_size(jobs, net, n_t, dt, keep)
+    else:
+        n_bin = milp_binaries(jobs, net, n_t, dt, keep)
+    if n_bin > MILP_BINARY_LIMIT and how == "auto":
         return heuristic, {"method": "heuristic", "milp_binaries": n_bin}
     from greendispatch.sim.engine import simulate
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import re
 import warnings
@@ -158,6 +159,16 @@ def run_policies(
     names = policy_names(req.policies)
     if ORACLE in names and "baseline" not in names:
         names.insert(0, "baseline")
+    order = list(names)
+    if ORACLE in names:
+        # The oracle first: what can refuse the run (an oversized MILP, jobs that cannot all
+        # fit) does so before the other policies' work, not after it.
+        names = [ORACLE, *(n for n in names if n != ORACLE)]
+    if ORACLE in names and req.oracle_rounding == "milp":
+        from greendispatch.opt.milp import check_milp_size
+
+        grid = sim.signals.grid
+        check_milp_size(sim.jobs, sim.net, grid.n_slots, grid.dt_h)
     for name in names:
         if name == ORACLE:
             from greendispatch.opt.milp import oracle_rounding
@@ -201,6 +212,8 @@ def run_policies(
         )
         if hasattr(policy, "planning"):
             sim.planning[name] = policy.planning()
+    runs = {name: sim.runs.pop(name) for name in order if name in sim.runs}
+    sim.runs.update(runs)  # in the order asked for (earlier runs, if any, first)
     return sim.runs
 
 
@@ -299,18 +312,19 @@ def plain_decimals(values: np.ndarray, decimals: int = CSV_DECIMALS) -> np.ndarr
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to the CSV file ``path`` (through a temporary file), its float columns
-    in :func:`plain_decimals`."""
+    """Write ``frame`` to the CSV file ``path``, its float columns in :func:`plain_decimals`."""
     frame = frame.copy()
     for col in frame.columns[[dt.kind == "f" for dt in frame.dtypes]]:
         frame[col] = plain_decimals(frame[col].to_numpy(dtype=np.float64))
-    tmp = path.with_suffix(".csv.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    frame.to_csv(path, index=False)
 
 
 def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) -> list[Path]:
-    """Write results.json, per-job and per-hub-slot CSV tables and report.html into req.out."""
+    """Write results.json, per-job and per-hub-slot CSV tables and report.html into req.out.
+
+    All or nothing: every file is written under a temporary name first and only then renamed
+    into place (results.json last), so an error, Ctrl-C or a full disk leaves an earlier run's
+    outputs whole, not a mix of two runs, and no temporary file behind."""
     if req.out is None:
         return []
     out = req.out
@@ -320,18 +334,26 @@ def write_outputs(sim: Simulation, req: SimulationRequest, doc: dict[str, Any]) 
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create the folder ({exc})") from None
-    written = []
-    if req.write_tables:
-        for name, run in sim.runs.items():
-            for stem, make in zip(TABLE_STEMS, (jobs_frame, hub_slots_frame), strict=True):
-                path = out / f"{stem}-{name}.csv"
-                write_table(make(run), path)
-                written.append(path)
-    from greendispatch.report.html import write_report  # report sits above sim: import late
+    from greendispatch.report.html import render_report  # report sits above sim: import late
 
-    written.append(write_report(out / "report.html", sim, doc))
-    path = out / "results.json"
-    doc["files"] = [p.name for p in written] + [path.name]  # what this run wrote, in --out
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
-    written.append(path)
-    return written
+    staged: list[tuple[Path, Path]] = []  # (temporary, final)
+
+    def stage(name: str) -> Path:
+        staged.append((out / f".{name}.{os.getpid()}.tmp", out / name))
+        return staged[-1][0]
+
+    try:
+        if req.write_tables:
+            for name, run in sim.runs.items():
+                for stem, make in zip(TABLE_STEMS, (jobs_frame, hub_slots_frame), strict=True):
+                    write_table(make(run), stage(f"{stem}-{name}.csv"))
+        stage("report.html").write_text(render_report(sim, doc), encoding="utf-8")
+        doc["files"] = [final.name for _, final in staged] + ["results.json"]
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        stage("results.json").write_text(text, encoding="utf-8")
+        for tmp, final in staged:
+            tmp.replace(final)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    return [final for _, final in staged]
