@@ -47,7 +47,6 @@ from greendispatch.sim.results import (
     SupplyInputs,
     end_hours,
     idle_parts,
-    slot_work_shares,
     supply_inputs,
 )
 from greendispatch.workload.jobs import JobTable
@@ -233,23 +232,22 @@ def simulate(
             on_book(j, h, slots)
         idle_tail(j, h, slots, mw)
 
-    tails: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # job -> hub, slots, MW idle
+    tails: dict[int, tuple[int, int, float]] = {}  # job -> hub, slot, MW taken off
 
     def idle_tail(j: int, h: int, slots: np.ndarray | slice, mw: float) -> None:
-        """Take off the meters the marginal power of job ``j``'s devices where they stand idle
-        in its slots after its work ends (reserved, not working; :func:`idle_parts`)."""
+        """Take off the meters the marginal power of job ``j``'s devices for the part of its
+        last slot they stand idle after its work ends (reserved, not working;
+        :func:`idle_parts`). The engine books no slot its work and resumes leave wholly idle,
+        so that part is under one slot, in the last."""
         if isinstance(slots, slice):
-            n_s, pieces = slots.stop - slots.start, 1
+            n_s, pieces, last = slots.stop - slots.start, 1, slots.stop - 1
         else:
-            n_s, pieces = len(slots), 1 + int(np.count_nonzero(np.diff(slots) > 1))
-        work_h = dur_l[j] + (pieces - 1) * ckpt_l[j]
-        if work_h > (n_s - 1 + 1.0 - _EPS) * dt:
-            return  # the work fills every slot
-        at = np.arange(slots.start, slots.stop) if isinstance(slots, slice) else slots
-        idle_mw = (1.0 - slot_work_shares(work_h, n_s, dt)) * mw
-        hit = idle_mw > 0.0
-        tails[j] = (h, at[hit], idle_mw[hit])
-        booked_it[h, at[hit]] -= idle_mw[hit]
+            n_s, last = len(slots), int(slots[-1])
+            pieces = 1 + int(np.count_nonzero(np.diff(slots) > 1))
+        idle = n_s - (dur_l[j] + (pieces - 1) * ckpt_l[j]) / dt
+        if idle > _EPS:
+            tails[j] = (h, last, min(idle, 1.0) * mw)
+            booked_it[h, last] -= tails[j][2]
 
     def undo_tail(j: int) -> None:
         got = tails.pop(j, None)
