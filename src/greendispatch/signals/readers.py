@@ -37,10 +37,12 @@ from greendispatch.signals.alignment import (
     _align,
     _Col,
     _first_problem,
+    _out_of_range_message,
 )
 from greendispatch.signals.localtime import (
     _MAX_OFFSET_S,  # noqa: F401
     _local_to_utc,
+    _out_of_range,
     _to_ns,
 )
 from greendispatch.signals.timegrid import TimeGrid
@@ -226,8 +228,13 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
     if local.isna().any():
         i = int(np.argmax(local.isna()))
         raise DataFileError(path, f"unparseable time {labels[i]!r}", column=f"hourly.time[{i}]")
+    far = _out_of_range(local)
+    if far.any():
+        i = int(np.argmax(far))
+        message = _out_of_range_message(repr(labels[i]))
+        raise DataFileError(path, message, column=f"hourly.time[{i}]")
     utc, dst_note = _local_to_utc(path, local, doc.get("timezone"), doc.get("utc_offset_seconds"))
-    problem = _first_problem(utc, values, cols)
+    problem = _first_problem(utc, values, cols, "time", labels)
     if problem is not None:
         row, source, message = problem
         raise DataFileError(path, message, column=f"hourly.{source}[{row}]")

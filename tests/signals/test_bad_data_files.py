@@ -1,0 +1,122 @@
+"""Bad data files named by a scenario: `scenario validate` gives one `file:LINE: field: message`
+line, exit code 2, no traceback and no warning, whatever the file holds."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import run_cli, write_yaml
+
+CARBON = "Carbon Intensity gCO₂eq/kWh (direct)"
+POOL = {
+    "kind": "ai",
+    "device_model": "H100",
+    "devices": 500,
+    "pflops_per_device": 0.99,
+    "kw_per_device": 1.3,
+}
+
+
+def _scenario(grid: dict[str, Any]) -> dict[str, Any]:
+    hub = {"id": "fra", "name": "Frankfurt", "lat": 50.0879, "lon": 8.6538, "pools": [POOL]}
+    return {
+        "name": "de",
+        "time": {"start": "2023-01-01T00:00:00Z", "days": 7},
+        "hubs": [{**hub, "grid": grid}],
+    }
+
+
+def _csv_line(source: Path, n: int, edit: Callable[[list[str]], None]) -> str:
+    """The text of ``source`` with the cells of its line ``n`` (1-based) edited."""
+    lines = source.read_text(encoding="utf-8").splitlines()
+    cells = lines[n - 1].split(",")
+    edit(cells)
+    lines[n - 1] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+def _set_cell(i: int, value: str) -> Callable[[list[str]], None]:
+    def edit(cells: list[str]) -> None:
+        cells[i] = value
+
+    return edit
+
+
+def _validate(
+    tmp_path: Path,
+    grid: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """Validate a one-hub scenario with ``grid``; require exit 2 and a single error line,
+    with no traceback and no warning, and return that line."""
+    path = write_yaml(tmp_path / "s.yaml", _scenario(grid))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy or pandas warning fails the test
+        code, out, err = run_cli(["scenario", "validate", str(path)], capsys, monkeypatch)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err and "Warning" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def real_data(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real data folder as GREENDISPATCH_DATA; files written next to the scenario are found
+    there only when the data folder has no file of that name."""
+    monkeypatch.setenv("GREENDISPATCH_DATA", str(data_dir))
+    return data_dir
+
+
+CARBON_GRID = {"zone": "DE-LU", "carbon": "file", "carbon_file": "g.csv"}
+PRICE_GRID = {
+    "zone": "DE-LU",
+    "carbon": "file",
+    "carbon_file": "grid-2023/DE-LU.csv",
+    "price": "file",
+    "price_file": "p.csv",
+    "currency": "USD",
+}
+WEATHER_GRID = {"zone": "CN-NM", "weather_file": "w.json"}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "shown"),
+    [("2300-01-01 04:00:00", "2300-01-01 04:00:00"), ("1600-01-01", "1600-01-01")],
+)
+def test_carbon_timestamp_out_of_range(
+    stamp: str, shown: str, tmp_path: Path, real_data: Path, capsys, monkeypatch
+) -> None:
+    text = _csv_line(real_data / "grid-2023" / "DE-LU.csv", 6, _set_cell(0, stamp))
+    (tmp_path / "g.csv").write_text(text, encoding="utf-8")
+    line = _validate(tmp_path, CARBON_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'g.csv'}:6: Datetime (UTC): ")
+    assert f"timestamp out of range ('{shown}': must be in the years 1678 to 2261)" in line
+
+
+def test_price_timestamp_out_of_range(tmp_path: Path, real_data: Path, capsys, monkeypatch):
+    stamp = "0001-01-01 01:00:00+00:00"
+    text = _csv_line(real_data / "prices-2023" / "DE-LU.csv", 6, _set_cell(0, stamp))
+    (tmp_path / "p.csv").write_text(text, encoding="utf-8")
+    line = _validate(tmp_path, PRICE_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'p.csv'}:6: Datetime (UTC): ")
+    assert f"timestamp out of range ('{stamp}'" in line
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T05:00", "9999-12-31T23:00", "2262-01-01T00:00"])
+def test_weather_time_out_of_range(
+    stamp: str, tmp_path: Path, real_data: Path, capsys, monkeypatch
+) -> None:
+    doc = json.loads((real_data / "weather-2023" / "DE-LU.json").read_bytes())
+    doc["hourly"]["time"][5] = stamp
+    (tmp_path / "w.json").write_text(json.dumps(doc), encoding="utf-8")
+    line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'w.json'}: hourly.time[5]: ")
+    assert f"timestamp out of range ('{stamp}': must be in the years 1678 to 2261)" in line
