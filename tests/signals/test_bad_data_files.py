@@ -120,3 +120,21 @@ def test_weather_time_out_of_range(
     line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
     assert line.startswith(f"error: {tmp_path / 'w.json'}: hourly.time[5]: ")
     assert f"timestamp out of range ('{stamp}': must be in the years 1678 to 2261)" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 5000, "nested too deeply"),
+        ('{"hourly": ' + "9" * 5000 + "}", "a number with more than 4300 digits"),
+        ('{"hourly": {"time": [' + "[" * 100_000 + "]}}", "nested too deeply"),
+    ],
+    ids=["deep", "long-number", "deep-inside"],
+)
+def test_weather_json_that_python_cannot_load(
+    text: str, reason: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.delenv("GREENDISPATCH_DATA", raising=False)
+    (tmp_path / "w.json").write_text(text, encoding="utf-8")
+    line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
+    assert line == f"error: {tmp_path / 'w.json'}: not valid JSON ({reason})"

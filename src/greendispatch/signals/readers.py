@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,6 +198,13 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
         raise DataFileError(path, f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise DataFileError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:  # nested deeper than Python's recursion limit
+        raise DataFileError(path, "not valid JSON (nested too deeply)") from None
+    except ValueError:  # the only other one: an integer with more digits than int() reads
+        digits = sys.get_int_max_str_digits()
+        raise DataFileError(
+            path, f"not valid JSON (a number with more than {digits} digits)"
+        ) from None
     hourly = doc.get("hourly") if isinstance(doc, dict) else None
     if not isinstance(hourly, dict):
         found = ", ".join(doc) if isinstance(doc, dict) else type(doc).__name__
