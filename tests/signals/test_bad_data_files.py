@@ -138,3 +138,32 @@ def test_weather_json_that_python_cannot_load(
     (tmp_path / "w.json").write_text(text, encoding="utf-8")
     line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
     assert line == f"error: {tmp_path / 'w.json'}: not valid JSON ({reason})"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        (("hourly", "temperature_2m", 7), 10**400, "hourly.temperature_2m[7]"),
+        (("latitude",), -(10**400), "latitude"),
+        (("elevation",), 10**309, "elevation"),
+    ],
+    ids=["value", "latitude", "elevation"],
+)
+def test_weather_integer_too_large_for_a_float(
+    where: tuple[Any, ...],
+    value: int,
+    field: str,
+    tmp_path: Path,
+    real_data: Path,
+    capsys,
+    monkeypatch,
+) -> None:
+    doc = json.loads((real_data / "weather-2023" / "DE-LU.json").read_bytes())
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    (tmp_path / "w.json").write_text(json.dumps(doc), encoding="utf-8")
+    line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'w.json'}: {field}: an integer of ")
+    assert "digits, too large: expected a number of at most about 1.8e308" in line

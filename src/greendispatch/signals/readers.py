@@ -223,7 +223,7 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
             message = f"unit {unit!r} not supported; use one of {', '.join(_UNITS[quantity])}"
             raise DataFileError(path, message, column=f"hourly_units.{name}")
         offset, scale = _UNITS[quantity][unit]
-        values[key] = (np.array(raw, dtype=np.float64) + offset) * scale
+        values[key] = (_json_floats(path, raw, f"hourly.{name}") + offset) * scale
         cols.append(_Col(name, key, lo, hi, default if quantity != "speed" else "m/s"))
         if (offset, scale) != (0.0, 1.0):
             notes.append(f"{name} converted from {unit} to {cols[-1].unit}")
@@ -374,8 +374,35 @@ def _json_list(path: Path, hourly: dict, name: str, types: tuple[type, ...]) -> 
     return items
 
 
+def _json_floats(path: Path, items: list, field: str) -> np.ndarray:
+    """Numbers and nulls (NaN) as float64; an integer too large for a float is an error."""
+    try:
+        return np.array(items, dtype=np.float64)
+    except OverflowError:
+        i = next(i for i, item in enumerate(items) if _too_large(item))
+        raise DataFileError(path, _too_large_message(items[i]), column=f"{field}[{i}]") from None
+
+
 def _json_number(path: Path, doc: dict, name: str) -> float:
     value = doc.get(name)
     if type(value) not in (int, float):
         raise DataFileError(path, f"expected a number, found {value!r}", column=name)
+    if _too_large(value):
+        raise DataFileError(path, _too_large_message(value), column=name)
     return float(value)
+
+
+def _too_large(item: object) -> bool:
+    """Whether ``item`` is an integer beyond the largest float (about 1.8e308)."""
+    if type(item) is not int:
+        return False
+    try:
+        float(item)
+    except OverflowError:
+        return True
+    return False
+
+
+def _too_large_message(value: int) -> str:
+    digits = len(str(abs(value)))
+    return f"an integer of {digits} digits, too large: expected a number of at most about 1.8e308"
