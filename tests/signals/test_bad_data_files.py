@@ -167,3 +167,32 @@ def test_weather_integer_too_large_for_a_float(
     line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
     assert line.startswith(f"error: {tmp_path / 'w.json'}: {field}: an integer of ")
     assert "digits, too large: expected a number of at most about 1.8e308" in line
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        (4, "1e300", f"{CARBON}: 1e+300 gCO₂eq/kWh out of range: must be within 0..5,000"),
+        (5, "5000.5", "(LCA): 5000.5 gCO₂eq/kWh out of range: must be within 0..5,000"),
+    ],
+)
+def test_carbon_intensity_above_5000(
+    column: int, value: str, words: str, tmp_path: Path, real_data: Path, capsys, monkeypatch
+) -> None:
+    text = _csv_line(real_data / "grid-2023" / "DE-LU.csv", 6, _set_cell(column, value))
+    (tmp_path / "g.csv").write_text(text, encoding="utf-8")
+    line = _validate(tmp_path, CARBON_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'g.csv'}:6: ")
+    assert words in line
+
+
+@pytest.mark.parametrize("value", ["1e300", "-1e300", "1000000.01"])
+def test_price_beyond_a_million_per_mwh(
+    value: str, tmp_path: Path, real_data: Path, capsys, monkeypatch
+) -> None:
+    text = _csv_line(real_data / "prices-2023" / "DE-LU.csv", 6, _set_cell(2, value))
+    (tmp_path / "p.csv").write_text(text, encoding="utf-8")
+    line = _validate(tmp_path, PRICE_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'p.csv'}:6: Price (USD/MWh): ")
+    shown = {"1e300": "1e+300", "-1e300": "-1e+300"}.get(value, value)
+    assert f": {shown} USD/MWh out of range: must be within -1,000,000..1,000,000" in line

@@ -339,7 +339,11 @@ def test_missing_column_lists_the_columns_found(tmp_path: Path):
         (em_row(3) + ",extra", "", "12 fields, the header has 11"),
         (em_row(3).rsplit(",", 4)[0], "", "7 fields"),
         ("2023-13-45 99:00:00" + em_row(3)[19:], "Datetime (UTC)", "unparseable timestamp"),
-        (em_row(3, -5.0), "Carbon Intensity gCO₂eq/kWh (direct)", "must be >= 0"),
+        (
+            em_row(3, -5.0),
+            "Carbon Intensity gCO₂eq/kWh (direct)",
+            "-5 gCO₂eq/kWh out of range: must be within 0..5,000",
+        ),
         (em_row(3, 100.0, 100.5), "Low Carbon Percentage", "within 0..100"),
         (em_row(3, "inf"), "Carbon Intensity gCO₂eq/kWh (direct)", "must be a finite number"),
     ],

@@ -116,9 +116,10 @@ def _first_problem(
         bad = np.isinf(v) | (v < col.lo) | (v > col.hi)
         if bad.any():
             i = int(np.argmax(bad))
-            allowed = f">= {col.lo:g}" if col.hi == _INF else f"within {col.lo:g}..{col.hi:g}"
+            lo, hi = f"{col.lo:,.15g}", f"{col.hi:,.15g}"
+            allowed = f">= {lo}" if col.hi == _INF else f"within {lo}..{hi}"
             allowed = "finite" if col.lo == -_INF else allowed
-            message = f"{v[i]:g} {col.unit} out of range: must be {allowed}"
+            message = f"{v[i]:.15g} {col.unit} out of range: must be {allowed}"
             if np.isinf(v[i]):
                 message = f"{v[i]:g} {col.unit}: must be a finite number"
             found.append((i, col.source, message))

@@ -109,13 +109,23 @@ class WeatherSeries:
 
 
 _EM_TIME = "Datetime (UTC)"
+MAX_CI_G_PER_KWH = 5000.0
+"""Largest grid carbon intensity a file may give, gCO₂eq/kWh: several times the dirtiest plant
+(lignite, about 1,100) and grid (the 2023 files at most 790); a larger value is a unit or typing
+error."""
+MAX_ABS_PRICE_PER_MWH = 1_000_000.0
+"""Largest wholesale price a file may give, either sign, USD/MWh: far beyond any market's price
+cap (ERCOT's is 5,000 USD/MWh, the Australian NEM's 16,600 AUD/MWh in 2023-24; the 2023 files
+hold -484..4,749); a larger value is a unit or typing error."""
 _EM_COLS = (
-    _Col("Carbon Intensity gCO₂eq/kWh (direct)", "ci_direct", 0.0, _INF, "gCO₂eq/kWh"),
-    _Col("Carbon Intensity gCO₂eq/kWh (LCA)", "ci_lca", 0.0, _INF, "gCO₂eq/kWh"),
+    _Col("Carbon Intensity gCO₂eq/kWh (direct)", "ci_direct", 0.0, MAX_CI_G_PER_KWH, "gCO₂eq/kWh"),
+    _Col("Carbon Intensity gCO₂eq/kWh (LCA)", "ci_lca", 0.0, MAX_CI_G_PER_KWH, "gCO₂eq/kWh"),
     _Col("Low Carbon Percentage", "low_carbon", 0.0, 100.0, "%"),
     _Col("Renewable Percentage", "renewable", 0.0, 100.0, "%"),
 )
-_PRICE_COLS = (_Col("Price (USD/MWh)", "price", unit="USD/MWh"),)
+_PRICE_COLS = (
+    _Col("Price (USD/MWh)", "price", -MAX_ABS_PRICE_PER_MWH, MAX_ABS_PRICE_PER_MWH, "USD/MWh"),
+)
 
 # Open-Meteo field names (old and new spellings), quantity, default unit, allowed range.
 _OM_FIELDS = (
@@ -144,7 +154,8 @@ def read_electricitymaps_csv(path: str | Path, grid: TimeGrid) -> GridSeries:
     ----------
     path : str or Path
         CSV with ``Datetime (UTC)``, ``Carbon Intensity gCO₂eq/kWh (direct)``, ``... (LCA)``
-        (gCO₂eq/kWh, >= 0), ``Low Carbon Percentage`` and ``Renewable Percentage`` (%, 0..100).
+        (gCO₂eq/kWh, 0..:data:`MAX_CI_G_PER_KWH`), ``Low Carbon Percentage`` and
+        ``Renewable Percentage`` (%, 0..100).
     grid : TimeGrid
         Slots to fill.
 
@@ -172,8 +183,8 @@ def read_electricitymaps_csv(path: str | Path, grid: TimeGrid) -> GridSeries:
 def read_price_csv(path: str | Path, grid: TimeGrid) -> PriceSeries:
     """Read an hourly price CSV (``Datetime (UTC)``, ``Price (USD/MWh)``) onto ``grid``.
 
-    The ``Datetime (Local)`` column is ignored. Negative prices are valid. Returns the price
-    in USD/MWh per slot.
+    The ``Datetime (Local)`` column is ignored. Negative prices are valid, down to
+    -:data:`MAX_ABS_PRICE_PER_MWH`. Returns the price in USD/MWh per slot.
     """
     hourly, report = _read_csv(Path(path), grid, _EM_TIME, _PRICE_COLS)
     return PriceSeries(_held(grid, hourly["price"]), report)
