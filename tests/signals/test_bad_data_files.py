@@ -196,3 +196,25 @@ def test_price_beyond_a_million_per_mwh(
     assert line.startswith(f"error: {tmp_path / 'p.csv'}:6: Price (USD/MWh): ")
     shown = {"1e300": "1e+300", "-1e300": "-1e+300"}.get(value, value)
     assert f": {shown} USD/MWh out of range: must be within -1,000,000..1,000,000" in line
+
+
+@pytest.mark.parametrize(
+    ("encoding", "reason"),
+    [
+        ("utf-16", "(it starts with a UTF-16 byte-order mark): save it as UTF-8"),
+        ("utf-16-le", "(NUL bytes in the header, as in UTF-16 text): save it as UTF-8"),
+        ("utf-32", "(it starts with a UTF-32 byte-order mark): save it as UTF-8"),
+        ("latin-1", "(invalid start byte): save it as UTF-8"),
+    ],
+)
+def test_grid_csv_that_is_not_utf8(
+    encoding: str, reason: str, tmp_path: Path, real_data: Path, capsys, monkeypatch
+) -> None:
+    text = (real_data / "grid-2023" / "DE-LU.csv").read_text(encoding="utf-8")
+    if encoding == "latin-1":
+        text = text.replace("₂", "2").replace("Datetime", "Datum ü", 1)
+    (tmp_path / "g.csv").write_bytes(text.encode(encoding))
+    line = _validate(tmp_path, CARBON_GRID, capsys, monkeypatch)
+    assert line.startswith(f"error: {tmp_path / 'g.csv'}:1: not UTF-8 text (")
+    assert reason in line
+    assert "\\x00" not in line and "�" not in line

@@ -15,6 +15,7 @@ UTC in :mod:`greendispatch.signals.localtime`. Their names remain importable fro
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -293,7 +294,13 @@ def _read_csv(
     path: Path, grid: TimeGrid, time_col: str, cols: tuple[_Col, ...]
 ) -> tuple[dict[str, np.ndarray], ReadReport]:
     raw = _read_bytes(path)
-    first = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    first_line = raw.split(b"\n", 1)[0]
+    if b"\x00" in first_line:
+        raise _not_utf8(path, raw, None)
+    try:
+        first = first_line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, raw, exc) from None
     header = next(csv.reader([first]))
     for name in (time_col, *(c.source for c in cols)):
         if name not in header:
@@ -328,6 +335,21 @@ def _read_csv(
     return _align(path, grid, times, values, cols)
 
 
+def _not_utf8(path: Path, raw: bytes, exc: UnicodeDecodeError | None) -> DataFileError:
+    """The error for a CSV that is not UTF-8 text: at its first bad byte's line, or line 1 for a
+    header with NUL bytes (``exc`` None), saying so when a byte-order mark gives the encoding."""
+    boms = [("UTF-32", codecs.BOM_UTF32_LE), ("UTF-32", codecs.BOM_UTF32_BE)]
+    boms += [("UTF-16", codecs.BOM_UTF16_LE), ("UTF-16", codecs.BOM_UTF16_BE)]
+    name = next((name for name, bom in boms if raw.startswith(bom)), None)
+    if name is not None:
+        reason, line = f"it starts with a {name} byte-order mark", 1
+    elif exc is None:
+        reason, line = "NUL bytes in the header, as in UTF-16 text", 1
+    else:
+        reason, line = exc.reason, raw[: exc.start].count(b"\n") + 1
+    return DataFileError(path, f"not UTF-8 text ({reason}): save it as UTF-8", line=line)
+
+
 def _scan_csv(
     path: Path, raw: bytes, header: list[str], time_col: str, cols: tuple[_Col, ...]
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -335,8 +357,7 @@ def _scan_csv(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataFileError(path, f"not UTF-8 text ({exc.reason})", line=line) from None
+        raise _not_utf8(path, raw, exc) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     next(reader)
     where = [header.index(name) for name in (time_col, *(c.source for c in cols))]
