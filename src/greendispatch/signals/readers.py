@@ -301,7 +301,10 @@ def _read_csv(
         first = first_line.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, raw, exc) from None
-    header = next(csv.reader([first]))
+    try:  # the first row, also of a file whose lines end in a lone CR
+        header = next(csv.reader(io.StringIO(first, newline="")), [])
+    except csv.Error as exc:
+        raise DataFileError(path, f"header not readable as CSV ({exc})", line=1) from None
     for name in (time_col, *(c.source for c in cols)):
         if name not in header:
             found = ", ".join(repr(h) for h in header)
@@ -359,20 +362,27 @@ def _scan_csv(
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, raw, exc) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    next(reader)
     where = [header.index(name) for name in (time_col, *(c.source for c in cols))]
     cells: list[list[str]] = [[] for _ in where]
-    lines: list[int] = []
-    bad_fields = None
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != len(header):
-            bad_fields = (reader.line_num, f"{len(row)} fields, the header has {len(header)}")
-            break
-        lines.append(reader.line_num)
-        for store, j in zip(cells, where, strict=True):
-            store.append(row[j])
+    lines: list[int] = []  # the line each row starts on
+    bad_fields, end = None, 0
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row or start == 1:
+                continue
+            if len(row) != len(header):
+                what = f"{len(row)} fields, the header has {len(header)}"
+                if end > start:
+                    what += f" (a quoted field runs from line {start} to {end}"
+                    what += ": is a closing quote missing?)"
+                bad_fields = (start, what)
+                break
+            lines.append(start)
+            for store, j in zip(cells, where, strict=True):
+                store.append(row[j])
+    except csv.Error as exc:  # a field over the csv module's size limit
+        bad_fields = (end + 1, f"not readable as CSV ({exc})")
     problems = [] if bad_fields is None else [(bad_fields[0], "", bad_fields[1])]
     times = _to_ns(pd.to_datetime(pd.Series(cells[0], dtype=object), **_ISO))
     values = {}
