@@ -218,3 +218,35 @@ def test_grid_csv_that_is_not_utf8(
     assert line.startswith(f"error: {tmp_path / 'g.csv'}:1: not UTF-8 text (")
     assert reason in line
     assert "\\x00" not in line and "�" not in line
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field", "words"),
+    [
+        (("hourly_units", "windspeed_10m"), ["km/h"], "hourly_units.windspeed_10m",
+         "unit ['km/h'] not supported; use one of km/h, m/s, mp/h, kn"),
+        (("hourly", "windspeed_10m", 9), 1e300, "hourly.windspeed_10m[9]",
+         "2.77777777777778e+299 m/s out of range: must be within 0..150"),
+        (("hourly", "windspeed_10m", 9), 541, "hourly.windspeed_10m[9]",
+         "150.277777777778 m/s out of range: must be within 0..150"),
+    ],
+    ids=["unit-not-text", "wind-1e300", "wind-541-km/h"],
+)  # fmt: skip
+def test_weather_units_and_wind(
+    where: tuple[Any, ...],
+    value: Any,
+    field: str,
+    words: str,
+    tmp_path: Path,
+    real_data: Path,
+    capsys,
+    monkeypatch,
+) -> None:
+    doc = json.loads((real_data / "weather-2023" / "DE-LU.json").read_bytes())
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    (tmp_path / "w.json").write_text(json.dumps(doc), encoding="utf-8")
+    line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
+    assert line == f"error: {tmp_path / 'w.json'}: {field}: {words}"

@@ -32,7 +32,6 @@ from greendispatch.errors import DataFileError
 # names marked F401 are imported only so that they stay importable from here.
 from greendispatch.signals.alignment import (
     _HOUR_NS,  # noqa: F401
-    _INF,
     _NAT,  # noqa: F401
     MAX_MISSING_SHARE,  # noqa: F401
     ReadReport,
@@ -128,12 +127,14 @@ _PRICE_COLS = (
     _Col("Price (USD/MWh)", "price", -MAX_ABS_PRICE_PER_MWH, MAX_ABS_PRICE_PER_MWH, "USD/MWh"),
 )
 
-# Open-Meteo field names (old and new spellings), quantity, default unit, allowed range.
+# Open-Meteo field names (old and new spellings), quantity, default unit, allowed range. Wind is
+# bounded in m/s, after conversion: the strongest gust measured is 113 m/s and the 2023 files'
+# strongest hourly mean 22 m/s, so a larger value is a unit or typing error.
 _OM_FIELDS = (
     ("temp_c", ("temperature_2m",), "temperature", "°C", -90.0, 70.0),
     ("rh_pct", ("relative_humidity_2m", "relativehumidity_2m"), "percent", "%", 0.0, 100.0),
     ("cloud_pct", ("cloudcover", "cloud_cover"), "percent", "%", 0.0, 100.0),
-    ("wind_ms_10m", ("windspeed_10m", "wind_speed_10m"), "speed", "km/h", 0.0, _INF),
+    ("wind_ms_10m", ("windspeed_10m", "wind_speed_10m"), "speed", "km/h", 0.0, 150.0),
 )
 # Unit registry: quantity -> unit text -> (offset, scale) with si = (value + offset) * scale.
 _UNITS: dict[str, dict[str, tuple[float, float]]] = {
@@ -231,7 +232,7 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
             message = f"has {len(raw)} values, hourly.time has {len(labels)}"
             raise DataFileError(path, message, column=f"hourly.{name}")
         unit = units.get(name, default)
-        if unit not in _UNITS[quantity]:
+        if not isinstance(unit, str) or unit not in _UNITS[quantity]:
             message = f"unit {unit!r} not supported; use one of {', '.join(_UNITS[quantity])}"
             raise DataFileError(path, message, column=f"hourly_units.{name}")
         offset, scale = _UNITS[quantity][unit]
