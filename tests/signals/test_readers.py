@@ -232,6 +232,35 @@ def test_quoted_csv_and_blank_lines_take_the_slow_path_with_the_same_result(tmp_
     np.testing.assert_array_equal(b.ci_direct_g_per_kwh, a.ci_direct_g_per_kwh)
 
 
+def test_lines_ending_in_a_lone_cr_read_as_lines_do(tmp_path: Path):
+    rows = [em_row(h, 10.0 * h) for h in range(6)]
+    path = tmp_path / "cr.csv"
+    path.write_bytes("\r".join([EM_HEADER, *rows]).encode("utf-8"))
+    series = read_electricitymaps_csv(path, SMALL)
+    np.testing.assert_array_equal(series.ci_direct_g_per_kwh, [0, 10, 20, 30, 40, 50])
+
+
+def test_csv_the_csv_module_cannot_read_names_the_line(tmp_path: Path):
+    rows = [em_row(h) for h in range(6)]
+    huge = '"' + "G" * 200_000 + '"'
+    path = write(tmp_path, "h.csv", [EM_HEADER.replace("Country", huge), *rows])
+    err = raise_info(read_electricitymaps_csv, path, SMALL)
+    assert_names(err, path, 1, "")
+    assert "header not readable as CSV (field larger than field limit (131072))" in str(err)
+    path = write(tmp_path, "r.csv", [EM_HEADER, *rows[:4], rows[4].replace("Germany", huge, 1)])
+    err = raise_info(read_electricitymaps_csv, path, SMALL)
+    assert_names(err, path, 6, "")
+    assert "not readable as CSV (field larger than field limit (131072))" in str(err)
+    path = write(
+        tmp_path,
+        "q.csv",
+        [EM_HEADER, *rows[:2], rows[2].replace("Germany", '"Germany', 1), *rows[3:]],
+    )
+    err = raise_info(read_electricitymaps_csv, path, SMALL)
+    assert_names(err, path, 4, "")  # where the quote opens, not line 7 where the row ends
+    assert "a quoted field runs from line 4 to 7: is a closing quote missing?" in str(err)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.sets(st.integers(0, 23), max_size=6))
 def test_present_hours_are_kept_exactly_and_missing_ones_counted(tmp_path_factory, missing):
@@ -339,7 +368,11 @@ def test_missing_column_lists_the_columns_found(tmp_path: Path):
         (em_row(3) + ",extra", "", "12 fields, the header has 11"),
         (em_row(3).rsplit(",", 4)[0], "", "7 fields"),
         ("2023-13-45 99:00:00" + em_row(3)[19:], "Datetime (UTC)", "unparseable timestamp"),
-        (em_row(3, -5.0), "Carbon Intensity gCO₂eq/kWh (direct)", "must be >= 0"),
+        (
+            em_row(3, -5.0),
+            "Carbon Intensity gCO₂eq/kWh (direct)",
+            "-5 gCO₂eq/kWh out of range: must be within 0..5,000",
+        ),
         (em_row(3, 100.0, 100.5), "Low Carbon Percentage", "within 0..100"),
         (em_row(3, "inf"), "Carbon Intensity gCO₂eq/kWh (direct)", "must be a finite number"),
     ],

@@ -21,6 +21,11 @@ MAX_MISSING_SHARE = 0.25
 
 _HOUR_NS = 3_600_000_000_000
 _NAT = np.iinfo(np.int64).min
+_FAR = _NAT + 1
+"""A timestamp outside the years :data:`_FIRST_YEAR` to :data:`_LAST_YEAR`, in int64 ns arrays."""
+_FIRST_YEAR, _LAST_YEAR = 1678, 2261
+"""The years a timestamp may fall in: int64 nanoseconds since 1970, as pandas holds times, reach
+from 1677-09-21 to 2262-04-11 only, and the margin keeps any UTC offset inside that range."""
 _INF = float("inf")
 
 
@@ -92,11 +97,14 @@ def _first_problem(
     found: list[tuple[int, str, str]] = []
     if len(times) == 0:
         return None
-    bad_time = times == _NAT
-    if bad_time.any():
-        i = int(np.argmax(bad_time))
-        shown = repr(time_text[i]) if time_text is not None else "a timestamp"
-        found.append((i, time_col, f"unparseable timestamp {shown}"))
+    bad_time, far = times == _NAT, times == _FAR
+    if bad_time.any() or far.any():
+        i = int(np.argmax(bad_time | far))
+        shown = repr(time_text[i]) if time_text is not None else None
+        if far[i]:
+            found.append((i, time_col, _out_of_range_message(shown)))
+        else:
+            found.append((i, time_col, f"unparseable timestamp {shown or 'a timestamp'}"))
     else:
         past = times % _HOUR_NS // 60_000_000_000
         if (past != past[0]).any():
@@ -108,13 +116,20 @@ def _first_problem(
         bad = np.isinf(v) | (v < col.lo) | (v > col.hi)
         if bad.any():
             i = int(np.argmax(bad))
-            allowed = f">= {col.lo:g}" if col.hi == _INF else f"within {col.lo:g}..{col.hi:g}"
+            lo, hi = f"{col.lo:,.15g}", f"{col.hi:,.15g}"
+            allowed = f">= {lo}" if col.hi == _INF else f"within {lo}..{hi}"
             allowed = "finite" if col.lo == -_INF else allowed
-            message = f"{v[i]:g} {col.unit} out of range: must be {allowed}"
+            message = f"{v[i]:.15g} {col.unit} out of range: must be {allowed}"
             if np.isinf(v[i]):
                 message = f"{v[i]:g} {col.unit}: must be a finite number"
             found.append((i, col.source, message))
     return min(found, key=lambda p: p[0]) if found else None
+
+
+def _out_of_range_message(shown: str | None) -> str:
+    """What is wrong with a timestamp outside the years the readers accept (``shown``: its text)."""
+    shown = f"{shown}: " if shown else ""
+    return f"timestamp out of range ({shown}must be in the years {_FIRST_YEAR} to {_LAST_YEAR})"
 
 
 def _align(

@@ -13,17 +13,29 @@ import numpy as np
 import pandas as pd
 
 from greendispatch.errors import DataFileError
-from greendispatch.signals.alignment import _HOUR_NS
+from greendispatch.signals.alignment import _FAR, _FIRST_YEAR, _HOUR_NS, _LAST_YEAR
 
 _MAX_OFFSET_S = 18 * 3600  # the widest UTC offset ISO 8601 and zoneinfo allow
 
 
+def _out_of_range(times: pd.DatetimeIndex) -> np.ndarray:
+    """Which timestamps lie outside the years the readers accept (their own clock's year)."""
+    year = np.asarray(times.year, dtype=np.float64)  # NaN for NaT, which is not out of range
+    return (year < _FIRST_YEAR) | (year > _LAST_YEAR)
+
+
 def _to_ns(times: pd.DatetimeIndex | pd.Series) -> np.ndarray:
-    """UTC timestamps (tz-aware or naive UTC) as int64 ns since the epoch, NaT as int64 min."""
+    """UTC timestamps (tz-aware or naive UTC) as int64 ns since the epoch: NaT as int64 min
+    (:data:`_NAT`), a time outside the years 1678 to 2261 UTC as :data:`_FAR`."""
     idx = pd.DatetimeIndex(times)
     if idx.tz is not None:
         idx = idx.tz_convert("UTC").tz_localize(None)
-    return idx.as_unit("ns").to_numpy().view(np.int64)
+    far = _out_of_range(idx)
+    if not far.any():
+        return idx.as_unit("ns").to_numpy().view(np.int64)
+    ns = idx.where(~far).as_unit("ns").to_numpy().view(np.int64).copy()
+    ns[far] = _FAR
+    return ns
 
 
 def _local_to_utc(

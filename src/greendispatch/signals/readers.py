@@ -15,9 +15,11 @@ UTC in :mod:`greendispatch.signals.localtime`. Their names remain importable fro
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,17 +32,18 @@ from greendispatch.errors import DataFileError
 # names marked F401 are imported only so that they stay importable from here.
 from greendispatch.signals.alignment import (
     _HOUR_NS,  # noqa: F401
-    _INF,
     _NAT,  # noqa: F401
     MAX_MISSING_SHARE,  # noqa: F401
     ReadReport,
     _align,
     _Col,
     _first_problem,
+    _out_of_range_message,
 )
 from greendispatch.signals.localtime import (
     _MAX_OFFSET_S,  # noqa: F401
     _local_to_utc,
+    _out_of_range,
     _to_ns,
 )
 from greendispatch.signals.timegrid import TimeGrid
@@ -106,20 +109,32 @@ class WeatherSeries:
 
 
 _EM_TIME = "Datetime (UTC)"
+MAX_CI_G_PER_KWH = 5000.0
+"""Largest grid carbon intensity a file may give, gCO₂eq/kWh: several times the dirtiest plant
+(lignite, about 1,100) and grid (the 2023 files at most 790); a larger value is a unit or typing
+error."""
+MAX_ABS_PRICE_PER_MWH = 1_000_000.0
+"""Largest wholesale price a file may give, either sign, USD/MWh: far beyond any market's price
+cap (ERCOT's is 5,000 USD/MWh, the Australian NEM's 16,600 AUD/MWh in 2023-24; the 2023 files
+hold -484..4,749); a larger value is a unit or typing error."""
 _EM_COLS = (
-    _Col("Carbon Intensity gCO₂eq/kWh (direct)", "ci_direct", 0.0, _INF, "gCO₂eq/kWh"),
-    _Col("Carbon Intensity gCO₂eq/kWh (LCA)", "ci_lca", 0.0, _INF, "gCO₂eq/kWh"),
+    _Col("Carbon Intensity gCO₂eq/kWh (direct)", "ci_direct", 0.0, MAX_CI_G_PER_KWH, "gCO₂eq/kWh"),
+    _Col("Carbon Intensity gCO₂eq/kWh (LCA)", "ci_lca", 0.0, MAX_CI_G_PER_KWH, "gCO₂eq/kWh"),
     _Col("Low Carbon Percentage", "low_carbon", 0.0, 100.0, "%"),
     _Col("Renewable Percentage", "renewable", 0.0, 100.0, "%"),
 )
-_PRICE_COLS = (_Col("Price (USD/MWh)", "price", unit="USD/MWh"),)
+_PRICE_COLS = (
+    _Col("Price (USD/MWh)", "price", -MAX_ABS_PRICE_PER_MWH, MAX_ABS_PRICE_PER_MWH, "USD/MWh"),
+)
 
-# Open-Meteo field names (old and new spellings), quantity, default unit, allowed range.
+# Open-Meteo field names (old and new spellings), quantity, default unit, allowed range. Wind is
+# bounded in m/s, after conversion: the strongest gust measured is 113 m/s and the 2023 files'
+# strongest hourly mean 22 m/s, so a larger value is a unit or typing error.
 _OM_FIELDS = (
     ("temp_c", ("temperature_2m",), "temperature", "°C", -90.0, 70.0),
     ("rh_pct", ("relative_humidity_2m", "relativehumidity_2m"), "percent", "%", 0.0, 100.0),
     ("cloud_pct", ("cloudcover", "cloud_cover"), "percent", "%", 0.0, 100.0),
-    ("wind_ms_10m", ("windspeed_10m", "wind_speed_10m"), "speed", "km/h", 0.0, _INF),
+    ("wind_ms_10m", ("windspeed_10m", "wind_speed_10m"), "speed", "km/h", 0.0, 150.0),
 )
 # Unit registry: quantity -> unit text -> (offset, scale) with si = (value + offset) * scale.
 _UNITS: dict[str, dict[str, tuple[float, float]]] = {
@@ -141,7 +156,8 @@ def read_electricitymaps_csv(path: str | Path, grid: TimeGrid) -> GridSeries:
     ----------
     path : str or Path
         CSV with ``Datetime (UTC)``, ``Carbon Intensity gCO₂eq/kWh (direct)``, ``... (LCA)``
-        (gCO₂eq/kWh, >= 0), ``Low Carbon Percentage`` and ``Renewable Percentage`` (%, 0..100).
+        (gCO₂eq/kWh, 0..:data:`MAX_CI_G_PER_KWH`), ``Low Carbon Percentage`` and
+        ``Renewable Percentage`` (%, 0..100).
     grid : TimeGrid
         Slots to fill.
 
@@ -169,8 +185,8 @@ def read_electricitymaps_csv(path: str | Path, grid: TimeGrid) -> GridSeries:
 def read_price_csv(path: str | Path, grid: TimeGrid) -> PriceSeries:
     """Read an hourly price CSV (``Datetime (UTC)``, ``Price (USD/MWh)``) onto ``grid``.
 
-    The ``Datetime (Local)`` column is ignored. Negative prices are valid. Returns the price
-    in USD/MWh per slot.
+    The ``Datetime (Local)`` column is ignored. Negative prices are valid, down to
+    -:data:`MAX_ABS_PRICE_PER_MWH`. Returns the price in USD/MWh per slot.
     """
     hourly, report = _read_csv(Path(path), grid, _EM_TIME, _PRICE_COLS)
     return PriceSeries(_held(grid, hourly["price"]), report)
@@ -195,6 +211,13 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
         raise DataFileError(path, f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise DataFileError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:  # nested deeper than Python's recursion limit
+        raise DataFileError(path, "not valid JSON (nested too deeply)") from None
+    except ValueError:  # the only other one: an integer with more digits than int() reads
+        digits = sys.get_int_max_str_digits()
+        raise DataFileError(
+            path, f"not valid JSON (a number with more than {digits} digits)"
+        ) from None
     hourly = doc.get("hourly") if isinstance(doc, dict) else None
     if not isinstance(hourly, dict):
         found = ", ".join(doc) if isinstance(doc, dict) else type(doc).__name__
@@ -209,11 +232,11 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
             message = f"has {len(raw)} values, hourly.time has {len(labels)}"
             raise DataFileError(path, message, column=f"hourly.{name}")
         unit = units.get(name, default)
-        if unit not in _UNITS[quantity]:
+        if not isinstance(unit, str) or unit not in _UNITS[quantity]:
             message = f"unit {unit!r} not supported; use one of {', '.join(_UNITS[quantity])}"
             raise DataFileError(path, message, column=f"hourly_units.{name}")
         offset, scale = _UNITS[quantity][unit]
-        values[key] = (np.array(raw, dtype=np.float64) + offset) * scale
+        values[key] = (_json_floats(path, raw, f"hourly.{name}") + offset) * scale
         cols.append(_Col(name, key, lo, hi, default if quantity != "speed" else "m/s"))
         if (offset, scale) != (0.0, 1.0):
             notes.append(f"{name} converted from {unit} to {cols[-1].unit}")
@@ -226,8 +249,13 @@ def read_openmeteo_json(path: str | Path, grid: TimeGrid) -> WeatherSeries:
     if local.isna().any():
         i = int(np.argmax(local.isna()))
         raise DataFileError(path, f"unparseable time {labels[i]!r}", column=f"hourly.time[{i}]")
+    far = _out_of_range(local)
+    if far.any():
+        i = int(np.argmax(far))
+        message = _out_of_range_message(repr(labels[i]))
+        raise DataFileError(path, message, column=f"hourly.time[{i}]")
     utc, dst_note = _local_to_utc(path, local, doc.get("timezone"), doc.get("utc_offset_seconds"))
-    problem = _first_problem(utc, values, cols)
+    problem = _first_problem(utc, values, cols, "time", labels)
     if problem is not None:
         row, source, message = problem
         raise DataFileError(path, message, column=f"hourly.{source}[{row}]")
@@ -267,8 +295,17 @@ def _read_csv(
     path: Path, grid: TimeGrid, time_col: str, cols: tuple[_Col, ...]
 ) -> tuple[dict[str, np.ndarray], ReadReport]:
     raw = _read_bytes(path)
-    first = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
-    header = next(csv.reader([first]))
+    first_line = raw.split(b"\n", 1)[0]
+    if b"\x00" in first_line:
+        raise _not_utf8(path, raw, None)
+    try:
+        first = first_line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, raw, exc) from None
+    try:  # the first row, also of a file whose lines end in a lone CR
+        header = next(csv.reader(io.StringIO(first, newline="")), [])
+    except csv.Error as exc:
+        raise DataFileError(path, f"header not readable as CSV ({exc})", line=1) from None
     for name in (time_col, *(c.source for c in cols)):
         if name not in header:
             found = ", ".join(repr(h) for h in header)
@@ -302,6 +339,21 @@ def _read_csv(
     return _align(path, grid, times, values, cols)
 
 
+def _not_utf8(path: Path, raw: bytes, exc: UnicodeDecodeError | None) -> DataFileError:
+    """The error for a CSV that is not UTF-8 text: at its first bad byte's line, or line 1 for a
+    header with NUL bytes (``exc`` None), saying so when a byte-order mark gives the encoding."""
+    boms = [("UTF-32", codecs.BOM_UTF32_LE), ("UTF-32", codecs.BOM_UTF32_BE)]
+    boms += [("UTF-16", codecs.BOM_UTF16_LE), ("UTF-16", codecs.BOM_UTF16_BE)]
+    name = next((name for name, bom in boms if raw.startswith(bom)), None)
+    if name is not None:
+        reason, line = f"it starts with a {name} byte-order mark", 1
+    elif exc is None:
+        reason, line = "NUL bytes in the header, as in UTF-16 text", 1
+    else:
+        reason, line = exc.reason, raw[: exc.start].count(b"\n") + 1
+    return DataFileError(path, f"not UTF-8 text ({reason}): save it as UTF-8", line=line)
+
+
 def _scan_csv(
     path: Path, raw: bytes, header: list[str], time_col: str, cols: tuple[_Col, ...]
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -309,23 +361,29 @@ def _scan_csv(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataFileError(path, f"not UTF-8 text ({exc.reason})", line=line) from None
+        raise _not_utf8(path, raw, exc) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    next(reader)
     where = [header.index(name) for name in (time_col, *(c.source for c in cols))]
     cells: list[list[str]] = [[] for _ in where]
-    lines: list[int] = []
-    bad_fields = None
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != len(header):
-            bad_fields = (reader.line_num, f"{len(row)} fields, the header has {len(header)}")
-            break
-        lines.append(reader.line_num)
-        for store, j in zip(cells, where, strict=True):
-            store.append(row[j])
+    lines: list[int] = []  # the line each row starts on
+    bad_fields, end = None, 0
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row or start == 1:
+                continue
+            if len(row) != len(header):
+                what = f"{len(row)} fields, the header has {len(header)}"
+                if end > start:
+                    what += f" (a quoted field runs from line {start} to {end}"
+                    what += ": is a closing quote missing?)"
+                bad_fields = (start, what)
+                break
+            lines.append(start)
+            for store, j in zip(cells, where, strict=True):
+                store.append(row[j])
+    except csv.Error as exc:  # a field over the csv module's size limit
+        bad_fields = (end + 1, f"not readable as CSV ({exc})")
     problems = [] if bad_fields is None else [(bad_fields[0], "", bad_fields[1])]
     times = _to_ns(pd.to_datetime(pd.Series(cells[0], dtype=object), **_ISO))
     values = {}
@@ -359,8 +417,35 @@ def _json_list(path: Path, hourly: dict, name: str, types: tuple[type, ...]) -> 
     return items
 
 
+def _json_floats(path: Path, items: list, field: str) -> np.ndarray:
+    """Numbers and nulls (NaN) as float64; an integer too large for a float is an error."""
+    try:
+        return np.array(items, dtype=np.float64)
+    except OverflowError:
+        i = next(i for i, item in enumerate(items) if _too_large(item))
+        raise DataFileError(path, _too_large_message(items[i]), column=f"{field}[{i}]") from None
+
+
 def _json_number(path: Path, doc: dict, name: str) -> float:
     value = doc.get(name)
     if type(value) not in (int, float):
         raise DataFileError(path, f"expected a number, found {value!r}", column=name)
+    if _too_large(value):
+        raise DataFileError(path, _too_large_message(value), column=name)
     return float(value)
+
+
+def _too_large(item: object) -> bool:
+    """Whether ``item`` is an integer beyond the largest float (about 1.8e308)."""
+    if type(item) is not int:
+        return False
+    try:
+        float(item)
+    except OverflowError:
+        return True
+    return False
+
+
+def _too_large_message(value: int) -> str:
+    digits = len(str(abs(value)))
+    return f"an integer of {digits} digits, too large: expected a number of at most about 1.8e308"
