@@ -80,6 +80,39 @@ def test_a_huge_count_is_refused_by_its_column_and_line(
     assert "Warning" not in err and "Traceback" not in err and "devices:" not in err
 
 
+QUOTED = ALI.replace("cpu_milli", "name,cpu_milli") + '"pod\nzero",1000,1,0,0,100\n'
+# (format, file text, line, column, words): a quoted line break inside a field moves every
+# later row one line down
+AFTER_A_QUOTED_BREAK = [
+    ("alibaba", QUOTED + "p1,1000,1e20,0,0,100\n", 4, "num_gpu", "at most 1,000,000,000"),
+    ("alibaba", QUOTED + "p1,1000,two,0,0,100\n", 4, "num_gpu", "not a number: 'two'"),
+    ("alibaba", QUOTED + "p1,1000,1,0,0,100,7\n", 4, "", "malformed row: Expected 6 fields, saw 7"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "line", "column", "words"),
+    AFTER_A_QUOTED_BREAK,
+    ids=["too-many", "not-a-number", "malformed"],
+)
+def test_a_row_after_a_quoted_line_break_is_named_by_its_own_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+    text: str,
+    line: int,
+    column: str,
+    words: str,
+) -> None:
+    trace = tmp_path / "t.csv"
+    trace.write_text(text, encoding="utf-8")
+    code, _, err = _simulate(trace, fmt, capsys, monkeypatch)
+    assert code == 2, err
+    where = f"t.csv:{line}: {column}: " if column else f"t.csv:{line}: "
+    assert where in err and words in err, err
+
+
 @pytest.mark.filterwarnings("error")
 def test_azure_llm_load_beyond_the_largest_job_is_refused(tmp_path: Path, china: Scenario):
     """Every request within bounds, but scaled to more devices than a job may have."""
