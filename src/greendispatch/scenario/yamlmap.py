@@ -8,6 +8,7 @@ import yaml
 
 from greendispatch.errors import Problem
 from greendispatch.scenario.fullwidth import syntax_hint
+from greendispatch.scenario.yamlnumbers import load_yaml
 
 Loc = tuple[str | int, ...]
 
@@ -104,7 +105,7 @@ def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], li
 
     walk(root, ())
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:  # constructor errors (bad tags, ...)
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
