@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from greendispatch.domain import Scenario, SignalSource
-from greendispatch.errors import Problem, ScenarioError
+from greendispatch.errors import InputError, Problem, ScenarioError
 from greendispatch.scenario.fullwidth import key_hint, value_hint
 from greendispatch.scenario.schema import ScenarioIn, model_at, to_domain
 from greendispatch.scenario.yamlmap import Loc, format_loc, line_of, parse_yaml_with_lines
@@ -368,8 +368,11 @@ def scenario_warnings(loaded: LoadedScenario) -> list[Problem]:
 
 
 def resolve_data_dir(cli_value: str | Path | None) -> Path | None:
-    """The data folder: ``--data-dir`` if given, else ``$GREENDISPATCH_DATA``, else None."""
-    if cli_value:
+    """The data folder: ``--data-dir`` if given, else ``$GREENDISPATCH_DATA``, else None. An
+    empty ``--data-dir`` (an unset shell variable, say) is refused, not read as this folder."""
+    if cli_value is not None:
+        if not str(cli_value).strip():
+            raise InputError("--data-dir: the value is empty; expected the data folder")
         return Path(cli_value)
     env = os.environ.get(DATA_ENV)
     return Path(env) if env else None
