@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from greendispatch.errors import InputError
 from greendispatch.scenario.loader import load_scenario, resolve_data_dir
 
 # Wide enough for the hub table when the output is a file or a pipe (rich would use 80).
@@ -20,7 +21,7 @@ out_console = Console(width=None if sys.stdout.isatty() else 200, emoji=False)
 err_console = Console(stderr=True, emoji=False)
 
 DataDirOpt = Annotated[
-    Path | None,
+    str | None,  # not Path, which reads an empty value as the current folder
     typer.Option(
         "--data-dir",
         help="Folder with grid-2023/, prices-2023/, weather-2023/ (default: $GREENDISPATCH_DATA).",
@@ -28,10 +29,24 @@ DataDirOpt = Annotated[
 ]
 
 
-def _load_with_signals(name_or_path: str, data_dir: Path | None, *, quiet: bool = False):
+#: What a scenario argument or --scenario names.
+SCENARIO_VALUE = "a built-in scenario name or a YAML file"
+
+
+def nonempty(value: str, name: str, expected: str) -> str:
+    """A command-line value that names a file or a scenario (``name``: its flag or argument);
+    an empty one (an unset shell variable, say) is refused, not read as the current folder."""
+    if not value.strip():
+        raise InputError(f"{name}: the value is empty; expected {expected}")
+    return value
+
+
+def _load_with_signals(
+    name_or_path: str, data_dir: str | Path | None, *, quiet: bool = False, name: str = "--scenario"
+):
     from greendispatch.signals.build import build_signals
 
-    loaded = load_scenario(name_or_path)
+    loaded = load_scenario(nonempty(name_or_path, name, SCENARIO_VALUE))
     t0 = time.perf_counter()
     if quiet:
         signals = build_signals(loaded, resolve_data_dir(data_dir))

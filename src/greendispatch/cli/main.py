@@ -17,10 +17,12 @@ import typer
 from rich.markup import escape
 
 from greendispatch.cli.common import (
+    SCENARIO_VALUE,
     DataDirOpt,
     PlainFlagsGroup,
     _load_with_signals,
     err_console,
+    nonempty,
     out_console,
 )
 from greendispatch.cli.folders import check_overlap, folder_arg, out_folder, removed_if_failed
@@ -90,7 +92,7 @@ def simulate_cmd(
     ] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", help="Generate N synthetic jobs.")] = None,
     trace: Annotated[
-        Path | None, typer.Option("--trace", help="Read jobs from a trace file.")
+        str | None, typer.Option("--trace", help="Read jobs from a trace file.")
     ] = None,
     trace_format: Annotated[
         str | None, typer.Option("--trace-format", help="alibaba|gaia|azure-llm")
@@ -190,6 +192,8 @@ def simulate_cmd(
     from greendispatch.sim.runner import SimulationRequest, check_jobs
     from greendispatch.workload.traces import trace_options
 
+    nonempty(scenario, "--scenario", SCENARIO_VALUE)
+    trace_path = None if trace is None else Path(nonempty(trace, "--trace", "a trace file (CSV)"))
     out_dir = folder_arg(out, "--out")
     ledger_dir = folder_arg(ledger, "--ledger") if ledger is not None else None
     if ledger_dir is not None:
@@ -237,7 +241,7 @@ def simulate_cmd(
         policies=policy,
         days=days,
         n_jobs=jobs if trace is None else None,
-        trace=trace,
+        trace=trace_path,
         trace_format=trace_format,
         forecast=forecast,
         seed=seed,
@@ -332,13 +336,14 @@ def demo(
     from greendispatch.sim.runner import SimulationRequest
 
     out_dir = folder_arg(out, "--out")
+    data_folder = resolve_data_dir(data_dir)
     made = out_folder(out_dir)
     req = SimulationRequest(
         scenario=DEFAULT_SCENARIO,
         policies="all",
         n_jobs=jobs,
         forecast="noisy:0.1",
-        data_dir=resolve_data_dir(data_dir),
+        data_dir=data_folder,
         out=out_dir,
     )
     with removed_if_failed(made):

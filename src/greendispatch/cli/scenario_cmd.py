@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from greendispatch.cli.common import DataDirOpt, _load_with_signals, err_console, out_console
+from greendispatch.cli.common import (
+    SCENARIO_VALUE,
+    DataDirOpt,
+    _load_with_signals,
+    err_console,
+    nonempty,
+    out_console,
+)
 from greendispatch.errors import InputError, Problem
 from greendispatch.paths import os_reason
 from greendispatch.scenario.dump import dump_scenario
@@ -52,7 +59,9 @@ def scenario_show(
     """Show a scenario: per hub PFLOPS by kind, racks, IT MW, energy assets, grid and carbon."""
     from greendispatch.report.summary import scenario_summary
 
-    loaded, signals, _ = _load_with_signals(name_or_path, data_dir, quiet=as_json)
+    loaded, signals, _ = _load_with_signals(
+        name_or_path, data_dir, quiet=as_json, name="NAME_OR_PATH"
+    )
     _print_warnings(loaded)
     summary = scenario_summary(loaded.scenario, signals)
     if as_json:
@@ -71,7 +80,7 @@ def scenario_validate(
     """Check a scenario file and the data files it names; exit 2 with one message per problem."""
     from greendispatch.signals.build import build_signals
 
-    loaded = load_scenario(path)
+    loaded = load_scenario(nonempty(path, "PATH", SCENARIO_VALUE))
     build_signals(loaded, resolve_data_dir(data_dir))  # reads and checks every data file
     _print_warnings(loaded)
     s = loaded.scenario
@@ -118,6 +127,7 @@ def scenario_export(
     ] = None,
 ) -> None:
     """Write a scenario as YAML (a built-in keeps its comments and citations) to edit and reuse."""
+    nonempty(name_or_path, "NAME_OR_PATH", SCENARIO_VALUE)
     if name_or_path in builtin_names():
         text = builtin_text(name_or_path)
     else:

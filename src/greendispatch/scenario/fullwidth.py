@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from greendispatch.scenario.yamlnumbers import load_yaml
+
 #: Full-width forms of ASCII (U+FF01..U+FF5E) and the ideographic space.
 _FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _SPACES = " \u3000"
@@ -288,7 +290,7 @@ def value_hint(
         trial = copy.deepcopy(data)
         node: Any = trial
         try:
-            new = yaml.safe_load(fixed)
+            new = load_yaml(fixed)
             for part in loc[:-1]:
                 node = node[part]
             node[loc[-1]] = new

@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from greendispatch.domain import Scenario, SignalSource
-from greendispatch.errors import Problem, ScenarioError
+from greendispatch.errors import InputError, Problem, ScenarioError
 from greendispatch.scenario.fullwidth import key_hint, value_hint
 from greendispatch.scenario.schema import ScenarioIn, model_at, to_domain
 from greendispatch.scenario.yamlmap import Loc, format_loc, line_of, parse_yaml_with_lines
+from greendispatch.scenario.yamlnumbers import PlainNumber
 
 DATA_ENV = "GREENDISPATCH_DATA"
 DEFAULT_SCENARIO = "china-hubs"
@@ -145,6 +146,8 @@ def _problem_from_error(
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = err.get("input")
+    if isinstance(written := _value_at(data, loc), PlainNumber):
+        got = written  # 1e308 as written, not the 1e+308 it was read as
     if kind == "extra_forbidden":
         key = str(loc[-1])
         model = model_at(loc)
@@ -178,6 +181,16 @@ def _problem_from_error(
                 else "; write the hub's or region's id, not its name"
             )
     return Problem(source, line_of(lines, loc), format_loc(loc), msg)
+
+
+def _value_at(data: Any, loc: Loc) -> Any:
+    """The value at ``loc`` of the scenario ``data``, or None where there is none."""
+    for part in loc:
+        try:
+            data = data[part]
+        except (LookupError, TypeError):
+            return None
+    return data
 
 
 #: How a value's full-width characters are judged, by the error it gave: a number, a mapping
@@ -355,8 +368,11 @@ def scenario_warnings(loaded: LoadedScenario) -> list[Problem]:
 
 
 def resolve_data_dir(cli_value: str | Path | None) -> Path | None:
-    """The data folder: ``--data-dir`` if given, else ``$GREENDISPATCH_DATA``, else None."""
-    if cli_value:
+    """The data folder: ``--data-dir`` if given, else ``$GREENDISPATCH_DATA``, else None. An
+    empty ``--data-dir`` (an unset shell variable, say) is refused, not read as this folder."""
+    if cli_value is not None:
+        if not str(cli_value).strip():
+            raise InputError("--data-dir: the value is empty; expected the data folder")
         return Path(cli_value)
     env = os.environ.get(DATA_ENV)
     return Path(env) if env else None

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from greendispatch.domain import model as dm
+from greendispatch.scenario.yamlnumbers import PlainNumber
 
 Share = Annotated[float, Field(ge=0, le=1)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -35,6 +36,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, use_enum_values=False, strict=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _written_number(cls, v: Any, info: ValidationInfo) -> Any:
+        """A number that YAML 1.1 reads as text (unquoted ``1e3``, ``9e-1``: a
+        :class:`PlainNumber`) is, in a number field, the number written, which then meets the
+        field's checks (``1e3`` devices are the whole number 1000, ``1e-1`` devices are not);
+        a text field keeps the text."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(v, PlainNumber) and field is not None and field.annotation in (int, float):
+            return v.number()
+        return v
 
 
 class PoolIn(_Strict):
@@ -62,7 +75,8 @@ class AssetsIn(_Strict):
     solar_azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
     battery_mwh: Annotated[float, Field(ge=0, le=100_000_000)] = 0.0
     battery_mw: MegaWatts = 0.0
-    battery_rte: Annotated[float, Field(gt=0, le=1)] = 0.88
+    # no storage built returns less than a tenth; 1e-300 leaves the oracle's LP with nothing
+    battery_rte: Annotated[float, Field(ge=0.1, le=1)] = 0.88
     contracted_green_mw: MegaWatts = 0.0
 
 

@@ -8,6 +8,7 @@ import yaml
 
 from greendispatch.errors import Problem
 from greendispatch.scenario.fullwidth import syntax_hint
+from greendispatch.scenario.yamlnumbers import load_yaml
 
 Loc = tuple[str | int, ...]
 
@@ -62,7 +63,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
     """Load YAML text; return (data, line of each location, problems).
 
-    Duplicate keys are problems (PyYAML would silently keep the last one).
+    Duplicate keys are problems (PyYAML would silently keep the last one). So are keys that are
+    not text (``1:``, ``~:``, ``yes:``, ``[a, b]:``), each at its line, and then no data is
+    returned: a list as a key cannot be loaded, and the schema ignores such keys below the top.
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -82,12 +85,21 @@ def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], li
                "expected a scenario")  # fmt: skip
         return None, {}, [Problem(path, None, "", msg)]
 
+    not_text: set[int] = set()  # key nodes reported (an alias repeats them)
+
     def walk(node: yaml.Node, loc: Loc) -> None:
         lines[loc] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for k, v in node.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else str(k)
+                if not isinstance(k, yaml.ScalarNode) or k.tag not in _TEXT_KEYS:
+                    if id(k) not in not_text:
+                        written = " ".join(text[k.start_mark.index : k.end_mark.index].split())
+                        msg = f"keys must be text; got {written or 'an empty key'}"
+                        problems.append(Problem(path, k.start_mark.line + 1, format_loc(loc), msg))
+                    not_text.add(id(k))
+                    continue
+                key = k.value
                 if key in seen:
                     problems.append(
                         Problem(
@@ -103,13 +115,19 @@ def parse_yaml_with_lines(text: str, path: str) -> tuple[Any, dict[Loc, int], li
                 walk(item, (*loc, i))
 
     walk(root, ())
+    if not_text:
+        return None, lines, problems
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:  # constructor errors (bad tags, ...)
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         return None, lines, [Problem(path, line, "", f"not valid YAML: {exc}")]
     return data, lines, problems
+
+
+#: Tags of the keys a scenario may have: text, and YAML's merge key ``<<`` (and ``=``).
+_TEXT_KEYS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
 
 
 def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:

@@ -2,7 +2,8 @@
 
 :func:`read_checked_csv` takes the columns a format needs (numbers as float64, times as UTC
 date-times, text), skips blank lines and raises :class:`~greendispatch.errors.DataFileError`
-naming the file, the 1-based line (header = line 1) and the column at the first thing wrong: a
+naming the file, the 1-based line (header = line 1; a row's first line, counting blank lines and
+line breaks inside quoted fields) and the column at the first thing wrong: a
 missing or repeated column, a malformed row, a missing value, a non-number, an infinite number or
 an unparseable time. :func:`check_rows` does the same for a rule a reader checks itself. The fast
 path is pandas' C parser; only when it fails is the file re-read as text to find the first bad
@@ -72,14 +73,15 @@ def read_checked_csv(path: str | Path, cols: list[Col]) -> tuple[pd.DataFrame, n
     try:
         df = pd.read_csv(p, dtype=dtypes, **opts)
     except pd.errors.ParserError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        msg = str(exc).split("C error: ")[-1].strip()
-        raise DataFileError(path, f"malformed row: {msg}", line=int(m[1]) if m else None) from None
+        m = re.search(r"line (\d+)", str(exc))  # pandas counts rows, not lines
+        msg = re.sub(r" in line \d+", "", str(exc).split("C error: ")[-1].strip())
+        line = int(row_lines(p, int(m[1]))[-1]) if m else None
+        raise DataFileError(path, f"malformed row: {msg}", line=line) from None
     except UnicodeDecodeError as exc:
         raise DataFileError(path, f"cannot read the file as UTF-8 text: {exc}") from None
     except ValueError as exc:
         _raise_first_non_number(p, path, present, opts, str(exc))
-    lines = np.arange(len(df)) + 2
+    lines = row_lines(p, len(df) + 1)[1:]
     blank = df.isna().all(axis=1).to_numpy()
     if blank.any():
         df, lines = df[~blank].reset_index(drop=True), lines[~blank]
@@ -115,7 +117,30 @@ def _raise_first_non_number(
             best = (int(bad[0]), c.name, str(s.iloc[bad[0]]))
     if best is None:
         raise DataFileError(path, f"cannot parse the file: {why}")
-    raise DataFileError(path, f"not a number: '{best[2]}'", line=best[0] + 2, column=best[1])
+    line = int(row_lines(p, best[0] + 2)[-1])
+    raise DataFileError(path, f"not a number: '{best[2]}'", line=line, column=best[1])
+
+
+def row_lines(p: Path, n: int) -> np.ndarray:
+    """The 1-based line on which each of the first ``n`` rows of the file (the header is row 1,
+    a blank line a row) begins. A row is one line unless a quoted field holds a line break,
+    which only a file with a ``"`` can have: only such a file is read again to count them."""
+    plain = np.arange(1, n + 1)
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            if '"' not in fh.read():
+                return plain
+            fh.seek(0)
+            reader = csv.reader(fh)
+            starts, end = [], 0
+            for _ in reader:
+                starts.append(end + 1)
+                end = reader.line_num
+                if len(starts) == n:
+                    return np.array(starts)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    return plain  # the file did not read as pandas read it: one line per row
 
 
 def check_rows(

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from greendispatch.domain import Scenario
-from greendispatch.errors import DataFileError, InputError
+from greendispatch.errors import DataFileError, InputError, ModelError
 from greendispatch.workload.generator import DATA_GB_MEDIAN, demand_origins, pool_devices
 from greendispatch.workload.jobs import ANY, JOB_KINDS, JobKind, JobTable, release_and_slots
 
@@ -37,6 +37,7 @@ class TraceRead:
 
 
 MAX_DEVICES = 1_000_000_000  # per job; JobTable stores devices as int32
+MAX_OFFSET_H = 10_000_000.0  # > 1,100 years: beyond any trace's clock, within exact slot sums
 
 
 def _drop_rules(
@@ -84,24 +85,35 @@ def _drop_rules(
     ]
 
 
-def _no_jobs(scenario: Scenario, reasons: list[str], arrival_h: np.ndarray, offset_h: float) -> str:
+def _no_jobs(
+    scenario: Scenario, reasons: list[str], arrival_h: np.ndarray, offset_h: float
+) -> tuple[str, int | None]:
     """Why a trace gives no job and, given its arrivals (trace time, h), when they fall and
-    what would bring them into the scenario."""
+    what would bring them into the scenario; with the row the message is about (None: the file
+    as a whole), the first arrival out of range when no --trace-offset-h could bring them in."""
     msg = f"no job of the trace can run in the scenario's {scenario.time.days:g} day(s)"
     msg += f": {'; '.join(reasons)}" if reasons else ""
     if not arrival_h.size:
-        return msg
+        return msg, None
     lo, hi = float(arrival_h.min()), float(arrival_h.max())
     span, start = f"day {lo / 24:.1f} to {hi / 24:.1f}", lo
     if arrival_h.size >= 100:  # a few stray arrivals aside
         start, end = (float(q) for q in np.quantile(arrival_h, [0.01, 0.99]))
         span += f"; 98 % of them from day {start / 24:.1f} to {end / 24:.1f}"
+    if np.floor(start) > MAX_OFFSET_H:
+        far = arrival_h > MAX_OFFSET_H
+        row = int(np.flatnonzero(far)[np.argmin(arrival_h[far])])
+        return (
+            f"out of range: {arrival_h[row]:,.1f} h of trace time, more than the "
+            f"{MAX_OFFSET_H:,.0f} h by which --trace-offset-h can move arrivals; {msg}",
+            row,
+        )
     advice = "more --days"
     if np.floor(start) != offset_h:
         shift = f"--trace-offset-h {np.floor(start):.0f}"
         advice = f"{shift} to move them to the scenario's start, or {advice}"
     when = f"{lo:,.1f} h and {hi:,.1f} h of trace time ({span})"
-    return f"{msg}. Its arrivals fall between {when}: give {advice}"
+    return f"{msg}. Its arrivals fall between {when}: give {advice}", None
 
 
 def _finish(
@@ -118,11 +130,14 @@ def _finish(
     device_types: tuple[str, ...] = (),
     origin: np.ndarray | None = None,
     offset_h: float = 0.0,
+    lines: np.ndarray | None = None,
+    arrival_column: str = "",
 ) -> TraceRead:
     """Shift arrivals by ``offset_h``, drop what cannot run in the scenario, draw origins, add
     deadlines. ``cols`` holds submit_h (trace time), duration_h, devices, pool, kind and any
     other JobTable column but the ones set here (defaults: not interruptible, no latency limit,
-    any device type, job_id = row). Raises DataFileError when no job is left."""
+    any device type, job_id = row). Raises DataFileError when no job is left, naming the line
+    (``lines``: each row's) and ``arrival_column`` of an arrival that is out of range."""
     if not slack_h >= 0:
         raise InputError(f"slack_h must be >= 0 (got {slack_h})")
     if not np.isfinite(offset_h):
@@ -141,19 +156,15 @@ def _finish(
             timing |= timed
     notes += drops
     dev = np.asarray(cols["devices"], dtype=np.float64)
-    bad = np.flatnonzero((dev > MAX_DEVICES) | (dev < 1))
-    if bad.size:
-        row = int(bad[0])
-        raise DataFileError(
-            path,
-            f"the device count is out of range (expected 1 to {MAX_DEVICES:,} devices per job)",
-            line=row + 2,
-            column="devices",
-        )
+    if ((dev > MAX_DEVICES) | (dev < 1)).any():  # each reader refuses these by line and column
+        raise ModelError(f"a {fmt} reader passed a device count out of 1 to {MAX_DEVICES:,}")
     m = int(keep.sum())
     if m == 0:
         when = arrival_h if timing else arrival_h[:0]
-        raise DataFileError(path, _no_jobs(scenario, drops or notes, when, offset_h))
+        msg, row = _no_jobs(scenario, drops or notes, when, offset_h)
+        if row is None or lines is None:
+            raise DataFileError(path, msg)
+        raise DataFileError(path, msg, line=int(lines[row]), column=arrival_column)
     org = demand_origins(scenario)
     defaults = {
         "job_id": np.flatnonzero(keep), "interruptible": np.zeros(m, dtype=bool),

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from greendispatch.domain import PoolKind, Scenario
-from greendispatch.errors import InputError
+from greendispatch.errors import DataFileError, InputError
 
 # The checked CSV reading moved to checked_csv; the names marked F401 are imported only so that
 # they stay importable from here.
@@ -45,11 +45,17 @@ from greendispatch.workload.checked_csv import (
 )
 from greendispatch.workload.generator import ONLINE_DIURNAL, demand_origins, stochastic_round
 from greendispatch.workload.jobs import ANY, JOB_KINDS, POOL_KINDS, JobKind, JobTable
-from greendispatch.workload.trace_table import MAX_DEVICES, TraceRead, _finish  # noqa: F401
+from greendispatch.workload.trace_table import (
+    MAX_DEVICES,
+    MAX_OFFSET_H,
+    TraceRead,
+    _finish,
+)
 
 AI, GENERAL = POOL_KINDS.index(PoolKind.AI), POOL_KINDS.index(PoolKind.GENERAL)
 TRAINING_MIN_DEVICES = 8  # an accelerator job with >= 8 devices ...
 TRAINING_MIN_H = 4.0  # ... or running >= 4 h is "training"; other accelerator jobs "finetune"
+MAX_TOKENS = 100_000_000  # per request (ContextTokens, GeneratedTokens): beyond any model's context
 
 
 def classify_ai(devices: np.ndarray, duration_h: np.ndarray) -> np.ndarray:
@@ -100,14 +106,20 @@ def read_alibaba_gpu(
     )
     n_gpu = df["num_gpu"].to_numpy()
     _whole(path, lines, n_gpu, "num_gpu", 0)
+    most = f"must be at most {MAX_DEVICES:,} devices per job"
+    check_rows(path, lines, n_gpu > MAX_DEVICES, "num_gpu", most, n_gpu)
+    cpu_milli = df["cpu_milli"].to_numpy()
+    most = f"must be at most {1000 * MAX_DEVICES:,} ({MAX_DEVICES:,} cores per job)"
+    check_rows(path, lines, cpu_milli > 1000 * MAX_DEVICES, "cpu_milli", most, cpu_milli)
     created = df["creation_time"].to_numpy()
     sched = df["scheduled_time"].to_numpy() if "scheduled_time" in df else np.full(len(df), np.nan)
     start = np.where(np.isnan(sched), created, sched)
     dur_s = df["deletion_time"].to_numpy() - start
     check_rows(path, lines, dur_s < 0, "deletion_time", "negative duration (before start)", dur_s)
     gpu = (n_gpu > 0) | (df["gpu_milli"].to_numpy() > 0)
-    devices = np.where(gpu, np.maximum(n_gpu, 1), np.ceil(df["cpu_milli"].to_numpy() / 1000))
-    devices = np.maximum(np.ceil(devices * device_scale), 1).astype(np.int64)
+    need = np.where(gpu, np.maximum(n_gpu, 1), np.ceil(cpu_milli / 1000))
+    from_col = np.where(gpu, "num_gpu", "cpu_milli")
+    devices = _scaled_devices(path, lines, need, device_scale, from_col)
     duration_h = dur_s / 3600.0
     kind = np.where(gpu, classify_ai(devices, duration_h), JOB_KINDS.index(JobKind.BATCH_CPU))
     qos = df["qos"].to_numpy() if "qos" in df else np.full(len(df), None)
@@ -137,7 +149,8 @@ def read_alibaba_gpu(
         "device_type": device_type,
     }
     res = _finish(path, "alibaba", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
-                  data_gb=data_gb, device_types=types, offset_h=offset_h)  # fmt: skip
+                  data_gb=data_gb, device_types=types, offset_h=offset_h, lines=lines,
+                  arrival_column="creation_time")  # fmt: skip
     return replace(res, notes=res.notes + _device_type_notes(res.jobs, scenario))
 
 
@@ -161,6 +174,28 @@ def _device_type_notes(jobs: JobTable, scenario: Scenario) -> tuple[str, ...]:
         f"--trace-any-device to let any ai device serve them, or give an ai pool of the "
         f"scenario file one of these device_model names",
     )
+
+
+def _scaled_devices(
+    path: str | Path, lines: np.ndarray, need: np.ndarray, scale: float, column: Any
+) -> np.ndarray:
+    """ceil(``need`` x ``scale``) devices per job, at least 1; a row that would need more than
+    :data:`MAX_DEVICES` is refused at its line, naming its ``column`` (one name, or one per row).
+    """
+    if not (np.isfinite(scale) and scale > 0):
+        raise InputError(f"device_scale must be a number > 0 (got {scale})")
+    scaled = np.ceil(need * scale)
+    bad = np.flatnonzero(scaled > MAX_DEVICES)
+    if bad.size:
+        i = int(bad[0])
+        raise DataFileError(
+            path,
+            f"needs {scaled[i]:g} devices with device_scale {scale:g}; expected at most "
+            f"{MAX_DEVICES:,} per job",
+            line=int(lines[i]),
+            column=column if isinstance(column, str) else str(column[i]),
+        )
+    return np.maximum(scaled, 1).astype(np.int64)
 
 
 def read_gaia(
@@ -200,6 +235,8 @@ def read_gaia(
     check_rows(path, lines, arrival < 0, "arrival_time", "must be >= 0", arrival)
     check_rows(path, lines, length < 0, "length", "negative duration", length)
     _whole(path, lines, cpus, "cpus", 1)
+    most = f"must be at most {MAX_DEVICES:,} devices per job"
+    check_rows(path, lines, cpus > MAX_DEVICES, "cpus", most, cpus)
     if time_unit == "auto":
         time_unit = "seconds" if arrival.max() > 8784 else "hours"
     if pool == "auto":
@@ -209,7 +246,7 @@ def read_gaia(
     else:
         pk = kinds[pool]
     f = units[time_unit]
-    devices = np.maximum(np.ceil(cpus * device_scale), 1).astype(np.int64)
+    devices = _scaled_devices(path, lines, cpus, device_scale, "cpus")
     duration_h = length * f
     by_pool = {PoolKind.GENERAL: JobKind.BATCH_CPU, PoolKind.HPC: JobKind.HPC}
     if pk is PoolKind.AI:
@@ -227,7 +264,8 @@ def read_gaia(
         "checkpoint_h": np.full(len(df), checkpoint_h if interruptible else 0.0),
     }
     return _finish(path, "gaia", scenario, rng, job, notes, slack_h=slack_h, tenant=tenant,
-                   data_gb=data_gb, offset_h=offset_h)  # fmt: skip
+                   data_gb=data_gb, offset_h=offset_h, lines=lines,
+                   arrival_column="arrival_time")  # fmt: skip
 
 
 def read_azure_llm(
@@ -261,16 +299,20 @@ def read_azure_llm(
     """
     del slack_h
     rates = (prefill_tokens_per_gpu_s, decode_tokens_per_gpu_s, serving_utilisation, latency_ms)
-    if not (min(rates) > 0 and scale >= 0):
+    if not (min(rates) > 0 and scale >= 0 and np.isfinite([*rates, scale]).all()):
         raise InputError(
-            "prefill/decode tokens per GPU-second, serving_utilisation and latency_ms must be > 0 "
-            f"and scale >= 0 (got {rates} and {scale})"
+            "prefill/decode tokens per GPU-second, serving_utilisation and latency_ms must be "
+            f"finite numbers > 0 and scale a finite number >= 0 (got {rates} and {scale})"
         )
+    if window_h is not None and not (np.isfinite(window_h) and window_h > 0):
+        raise InputError(f"window_h must be a number of hours > 0 (got {window_h})")
     cols = [Col("TIMESTAMP", "time"), Col("ContextTokens"), Col("GeneratedTokens")]
     df, lines = read_checked_csv(path, cols)
     ctx, gen = df["ContextTokens"].to_numpy(), df["GeneratedTokens"].to_numpy()
-    _whole(path, lines, ctx, "ContextTokens", 0)
-    _whole(path, lines, gen, "GeneratedTokens", 0)
+    for name, tokens in (("ContextTokens", ctx), ("GeneratedTokens", gen)):
+        _whole(path, lines, tokens, name, 0)
+        most = f"must be at most {MAX_TOKENS:,} tokens per request"
+        check_rows(path, lines, tokens > MAX_TOKENS, name, most, tokens)
     span_h = (df["TIMESTAMP"].max() - df["TIMESTAMP"].min()).total_seconds() / 3600.0
     window = float(window_h) if window_h is not None else max(span_h, 1 / 60)
     gpu_s = ctx.sum() / prefill_tokens_per_gpu_s + gen.sum() / decode_tokens_per_gpu_s
@@ -281,6 +323,13 @@ def read_azure_llm(
     hours = np.arange(n_hours, dtype=np.float64)
     local = np.floor(hours[None, :] + org.utc_offset_h[:, None]).astype(np.int64) % 24
     load = per_hour * org.weights[:, None] * shape[local]  # (regions, hours) GPU-hours
+    if load.max(initial=0.0) >= MAX_DEVICES:
+        raise DataFileError(
+            path,
+            f"the {len(df):,} requests over {window:.2f} h add up to {per_hour:,.0f} GPU-h per "
+            f"hour on average (scale {scale:g}), so that one region-hour would need "
+            f"{load.max():,.0f} devices; expected at most {MAX_DEVICES:,} per job",
+        )
     devices = stochastic_round(load.ravel(), rng)
     keep = devices > 0
     n_r = len(org.weights)
@@ -317,9 +366,6 @@ READERS: dict[str, Callable[..., TraceRead]] = {
 
 
 TRACE_POOLS = ("auto", "general", "ai", "hpc")
-
-
-MAX_OFFSET_H = 10_000_000.0  # > 1,100 years: beyond any trace's clock, within exact slot sums
 
 
 def trace_options(
