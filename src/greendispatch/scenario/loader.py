@@ -64,6 +64,9 @@ def _unknown_name(name: str) -> Problem:
     )
 
 
+MAX_SCENARIO_BYTES = 2 * 2**20  # a scenario is a few KB; larger is a wrong file, not a network
+
+
 def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> LoadedScenario:
     """Load a built-in scenario by name or a YAML scenario file by path; raise ScenarioError."""
     text_name = str(name_or_path)
@@ -79,7 +82,17 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> LoadedScenario
         raise ScenarioError(_unknown_name(text_name))
     if path.is_dir():
         raise ScenarioError(Problem(text_name, None, "", "is a folder; expected a YAML file"))
+    if not path.is_file():
+        why = "is not a regular file (a device or a pipe); expected a YAML file"
+        raise ScenarioError(Problem(text_name, None, "", why))
     try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            size = path.stat().st_size / 2**20
+            why = (
+                f"is {size:,.1f} MiB; a scenario file is text of a few KB "
+                f"(at most {MAX_SCENARIO_BYTES // 2**20} MiB): is it the right file?"
+            )
+            raise ScenarioError(Problem(text_name, None, "", why))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(Problem(text_name, None, "", f"cannot read the file: {exc}")) from None
@@ -412,8 +425,9 @@ def resolve_data_file(rel: str, loaded: LoadedScenario, data_dir: Path | None) -
     for cand in tried:
         if cand.is_file():
             return cand
-        if cand.is_dir():
-            msg = f"data file '{rel}' is a folder ({cand.resolve()}); expected a file"
+        if cand.exists():
+            what = "a folder" if cand.is_dir() else "not a regular file (a device or a pipe)"
+            msg = f"data file '{rel}' is {what} ({cand.resolve()}); expected a file"
             raise ScenarioError(Problem(loaded.source, None, "", msg))
     if not tried:
         msg = (

@@ -283,7 +283,13 @@ def _held(grid: TimeGrid, hourly: np.ndarray) -> np.ndarray:
 
 def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "not found"
+        what = (
+            "is a directory, not a file"
+            if path.is_dir()
+            else "is not a regular file (a device or a pipe)"
+            if path.exists()
+            else "not found"
+        )
         raise DataFileError(path, f"data file {path.name} {what} (looked at {path.resolve()})")
     raw = path.read_bytes()
     if not raw.strip():

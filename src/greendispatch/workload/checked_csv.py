@@ -42,7 +42,13 @@ def read_checked_csv(path: str | Path, cols: list[Col]) -> tuple[pd.DataFrame, n
     """
     p = Path(path)
     if not p.is_file():
-        why = "is a folder, expected a CSV file" if p.is_dir() else "file not found"
+        why = (
+            "is a folder, expected a CSV file"
+            if p.is_dir()
+            else "is not a regular file (a device or a pipe), expected a CSV file"
+            if p.exists()
+            else "file not found"
+        )
         raise DataFileError(path, f"{why} (looked at {p.resolve()})")
     try:
         with p.open(encoding="utf-8-sig", newline="") as fh:
