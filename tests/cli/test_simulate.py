@@ -497,3 +497,37 @@ def test_the_oracle_refuses_before_the_other_policies_run(
     code, _, err = run_cli([*args, "--out", str(tmp_path / "o")], capsys, monkeypatch)
     assert code == 2 and message in " ".join(err.split())
     assert ran == []
+
+
+def test_sigterm_ends_a_long_solve_at_once(tmp_path: Path) -> None:
+    # Python runs a signal handler only between its own steps: during a HiGHS solve (one C++
+    # call, minutes for a year) SIGTERM takes its default action, as it did before the
+    # clean-up handler, instead of waiting for the solve to end.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys\n"
+        "import greendispatch.opt.lp as lp\n"
+        "real = lp.LinearProgram.solve\n"
+        "def solve(self, *a, **k):\n"
+        "    if self.n_cols > 10000: print('solving', flush=True)\n"
+        "    return real(self, *a, **k)\n"
+        "lp.LinearProgram.solve = solve\n"
+        "from greendispatch.cli.main import main\n"
+        "sys.argv = ['greendispatch', 'simulate', '--days', '3', '--jobs', '500', '-p', 'oracle',"
+        " '--oracle-lp', 'presence', '--no-tables', '--out', sys.argv[1]]\n"
+        "main()\n"
+    )
+    cmd = [sys.executable, "-c", script, str(tmp_path / "o")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    started = any(line.startswith("solving") for line in proc.stdout)  # the big LP began
+    assert started
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGTERM
+    assert time.monotonic() - t0 < 5.0

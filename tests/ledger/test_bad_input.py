@@ -580,3 +580,45 @@ def test_a_ledger_the_system_will_not_read_is_unverifiable_not_tampered(
     monkeypatch.setattr(chain, "_check_lines", refuse)
     code, out, err = cli("ledger", "verify", ledger)
     assert code == 2 and "cannot read: permission denied" in (out + err).lower()
+
+
+def test_a_disk_that_fills_at_the_last_write_leaves_no_half_ledger(
+    tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk fills as the ledger's last entries are flushed: nothing is signed, the file is
+    # cut back, the error names the cause, and the folder takes the run again.
+    import greendispatch.ledger.chain as chain
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    folder = tmp_path / "led"
+    monkeypatch.setattr(chain.os, "fsync", full)
+    code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", folder)
+    assert code == 2 and "no space left on device" in err.lower()
+    assert not (folder / chain.HEAD_FILE).exists()
+    assert not (folder / LEDGER_FILE).exists() or (folder / LEDGER_FILE).stat().st_size == 0
+    monkeypatch.undo()
+    code, _, err = cli(*SIM, "--out", tmp_path / "o", "--ledger", folder)
+    assert code == 0, err
+
+
+def test_damage_found_before_a_refused_read_is_still_damage(
+    ledger: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A changed line, and a head the system will not let it read: exit 1 (damage was found),
+    # not the 2 of a ledger it could not check at all.
+    bad = copy(ledger, tmp_path)
+    lines = (bad / LEDGER_FILE).read_bytes().splitlines(keepends=True)
+    lines[5] = lines[5].replace(b'"wh":', b'"wh": 1, "x":', 1)
+    (bad / LEDGER_FILE).write_bytes(b"".join(lines))
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == HEAD_FILE:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    code, out, err = cli("ledger", "verify", bad)
+    assert code == 1 and "cannot read the signed head" in (out + err).replace("\n", " ")

@@ -81,6 +81,22 @@ def test_the_resume_overhead_decides_whether_a_job_splits(checkpoint, carbon, sl
     assert lp_bound(js, e) == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize(("checkpoint", "n_slots"), [(0.5, 3), (0.5005, 4)])
+def test_a_split_keeps_its_piece_count_when_the_overhead_is_just_over_the_spare(
+    checkpoint, n_slots
+) -> None:
+    # 2.5 slots of work (3 booked, half of the last spare) in 7 at 0, 0, 900, 900, 0, 0, 900.
+    # A 0.5 h resume fits in the spare half: 3 slots, 2 pieces. At 0.5005 h it needs a 4th slot,
+    # and two clean pieces still hold it (the MILP's margin on whole slots once cut this count).
+    e = energy([[0, 0, 900, 900, 0, 0, 900]])
+    js = dataclasses.replace(one_job(7, 3, interruptible=True), work_slots=np.array([2.5]))
+    m = solve_milp_slots(js, e, np.array([checkpoint]))
+    assert m is not None and m.optimal
+    got = m.slots[0]
+    assert m.carbon_t == pytest.approx(0.0, abs=1e-9) and len(got) == n_slots
+    assert np.count_nonzero(np.diff(got) > 1) == 1  # two pieces
+
+
 def test_whole_devices_send_the_second_job_to_the_dirty_hub() -> None:
     # Two 2-device jobs of 1 slot in slot 0; hub 0 (0 g/kWh) has 3 devices, hub 1 600 g/kWh.
     # The LP puts 3 devices at hub 0 and 1 at hub 1: 1 MWh x 600 = 0.6 t. Whole jobs: one job

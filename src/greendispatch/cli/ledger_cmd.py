@@ -57,7 +57,7 @@ def verify_cmd(folder: DirArg) -> None:
     if not report.ok:
         for p in report.problems:
             _failed(p)
-        raise typer.Exit(2 if report.unreadable else 1)  # unverifiable, or tampered
+        raise typer.Exit(2 if report.unverifiable else 1)
     fp = fingerprint(load_public_key(folder))
     out_console.print(
         f"[green]verified[/green]: {report.entries:,} entries, head {report.head_hash}, "

@@ -181,15 +181,25 @@ class LedgerWriter:
         return self
 
     def abandon(self) -> None:
-        """Close without signing, the ledger file cut back to its size when opened."""
-        self._fh.close()
-        os.truncate(self.path, self._size0)
+        """Close without signing, the ledger file cut back to its size when opened (also when
+        the close itself fails: a full disk refuses the last buffered entries again)."""
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # the file is closed all the same; what it could not write is cut below
+        finally:
+            os.truncate(self.path, self._size0)
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
+        if exc_type is not None:
             self.abandon()
+            return
+        try:
+            self.close()
+        except BaseException:  # the last flush or the head failed: nothing stays half-written
+            self.abandon()
+            (self.folder / (HEAD_FILE + ".tmp")).unlink(missing_ok=True)
+            raise
 
 
 def describe(body: Any) -> str:
@@ -211,11 +221,17 @@ class VerifyReport:
     entries: int = 0
     head_hash: str = ZERO_HASH
     problems: list[str] = field(default_factory=list)
-    unreadable: bool = False  # a file the system would not read: unverifiable, not tampered
+    refused: int = 0  # problems that are reads the system refused (unverifiable, not damage)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def unverifiable(self) -> bool:
+        """Every problem is a read the system refused: nothing found damaged, nothing shown
+        intact (``ledger verify`` exits 2, not the 1 of damage)."""
+        return bool(self.problems) and self.refused == len(self.problems)
 
 
 def _refused(exc: OSError) -> bool:
@@ -261,7 +277,7 @@ def verify_ledger(folder: Path, *, max_problems: int = 10) -> VerifyReport:
         _check_lines(path, report, max_problems)
     except OSError as exc:
         report.problems.append(f"{path}: cannot read: {os_reason(exc)}")
-        report.unreadable = _refused(exc)
+        report.refused += _refused(exc)
         return report
     if report.entries == 0 and not report.problems:
         report.problems.append(f"{path}: no entries (a ledger starts with its genesis entry)")
@@ -325,7 +341,7 @@ def _check_head(folder: Path, report: VerifyReport) -> None:
         return
     except OSError as exc:
         report.problems.append(f"{head_path}: cannot read the signed head: {os_reason(exc)}")
-        report.unreadable = _refused(exc)
+        report.refused += _refused(exc)
         return
     except UnicodeDecodeError:
         report.problems.append(f"{head_path}: not UTF-8 text — the head was edited or corrupted")

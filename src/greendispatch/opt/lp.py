@@ -9,8 +9,12 @@ Blocks of integer columns make it a MILP (HiGHS's branch and cut; no duals).
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +23,22 @@ import scipy.sparse as sp
 from greendispatch.errors import ModelError
 
 INF = float("inf")
+
+
+@contextmanager
+def _killable() -> Iterator[None]:
+    """SIGTERM takes its default action (the process ends at once) while HiGHS solves: Python
+    runs a signal handler only between its own steps, and a year's LP is one C++ call of many
+    minutes. Nothing is half-written during a solve (results, tables and the ledger are
+    written after), so the clean-up the handler would run has nothing to clean."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
 
 
 @dataclass
@@ -163,7 +183,8 @@ class LinearProgram:
             h.setSolution(len(cols), np.asarray(cols, dtype=np.int32),
                           np.asarray(vals, dtype=np.float64))  # fmt: skip
         t0 = time.perf_counter()
-        h.run()
+        with _killable():
+            h.run()
         solve_s = time.perf_counter() - t0
         status = h.modelStatusToString(h.getModelStatus())
         sol = h.getSolution()

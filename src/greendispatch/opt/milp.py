@@ -45,10 +45,12 @@ MILP_BINARY_LIMIT = 20_000  # `auto`: instances needing more binaries are rounde
 MILP_TIME_LIMIT_S = 120.0  # then the best schedule found so far, its gap reported
 MILP_REL_GAP = 1e-4
 _EPS = 1e-9  # the engine's tolerance on the resume overhead
-# overhead < (pieces - 1) x checkpoint / dt + 1 by this much: well above HiGHS's feasibility
-# tolerance (1e-6), so a MILP schedule never runs a spare slot; a piece count whose overhead
-# falls within it of a whole slot is not offered (a restriction, never an error).
-_CEIL_MARGIN = 1e-3
+# overhead < (pieces - 1) x checkpoint / dt - spare + 1 by this much: ten times HiGHS's
+# feasibility tolerances (1e-7 on rows, 1e-6 on integrality), so a MILP schedule never runs a
+# spare slot; a piece count whose overhead falls within it above a whole slot is not offered
+# (a restriction, never an error). The spare part of the last slot comes from any duration, so
+# the margin is small: at 1e-3 a 0.5005 h checkpoint with half a slot spare lost its best split.
+_CEIL_MARGIN = 1e-5
 
 
 @dataclass(frozen=True)
