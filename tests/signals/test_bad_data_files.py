@@ -140,6 +140,16 @@ def test_weather_json_that_python_cannot_load(
     assert line == f"error: {tmp_path / 'w.json'}: not valid JSON ({reason})"
 
 
+def _weather_with(tmp_path: Path, real_data: Path, where: tuple[Any, ...], value: Any) -> None:
+    """A copy of the real DE-LU weather file as ``w.json``, the value at ``where`` replaced."""
+    doc = json.loads((real_data / "weather-2023" / "DE-LU.json").read_bytes())
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    (tmp_path / "w.json").write_text(json.dumps(doc), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("where", "value", "field"),
     [
@@ -158,12 +168,7 @@ def test_weather_integer_too_large_for_a_float(
     capsys,
     monkeypatch,
 ) -> None:
-    doc = json.loads((real_data / "weather-2023" / "DE-LU.json").read_bytes())
-    node = doc
-    for key in where[:-1]:
-        node = node[key]
-    node[where[-1]] = value
-    (tmp_path / "w.json").write_text(json.dumps(doc), encoding="utf-8")
+    _weather_with(tmp_path, real_data, where, value)
     line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
     assert line.startswith(f"error: {tmp_path / 'w.json'}: {field}: an integer of ")
     assert "digits, too large: expected a number of at most about 1.8e308" in line
@@ -242,11 +247,6 @@ def test_weather_units_and_wind(
     capsys,
     monkeypatch,
 ) -> None:
-    doc = json.loads((real_data / "weather-2023" / "DE-LU.json").read_bytes())
-    node = doc
-    for key in where[:-1]:
-        node = node[key]
-    node[where[-1]] = value
-    (tmp_path / "w.json").write_text(json.dumps(doc), encoding="utf-8")
+    _weather_with(tmp_path, real_data, where, value)
     line = _validate(tmp_path, WEATHER_GRID, capsys, monkeypatch)
     assert line == f"error: {tmp_path / 'w.json'}: {field}: {words}"

@@ -55,6 +55,17 @@ def _simulate(
     return run_cli([*args, "-p", "baseline", "-o", str(trace.parent / "out")], capsys, monkeypatch)
 
 
+def _refused(
+    tmp_path: Path, text: str, fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> str:
+    """Simulate on a trace file ``t.csv`` of ``text``; require exit code 2; return stderr."""
+    trace = tmp_path / "t.csv"
+    trace.write_text(text, encoding="utf-8")
+    code, _, err = _simulate(trace, fmt, capsys, monkeypatch)
+    assert code == 2, err
+    return err
+
+
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
     ("fmt", "text", "line", "column", "words"),
@@ -72,10 +83,7 @@ def test_a_huge_count_is_refused_by_its_column_and_line(
     column: str,
     words: str,
 ) -> None:
-    trace = tmp_path / "t.csv"
-    trace.write_text(text, encoding="utf-8")
-    code, _, err = _simulate(trace, fmt, capsys, monkeypatch)
-    assert code == 2, err
+    err = _refused(tmp_path, text, fmt, capsys, monkeypatch)
     assert f"t.csv:{line}: {column}: " in err and words in err, err
     assert "Warning" not in err and "Traceback" not in err and "devices:" not in err
 
@@ -105,10 +113,7 @@ def test_a_row_after_a_quoted_line_break_is_named_by_its_own_line(
     column: str,
     words: str,
 ) -> None:
-    trace = tmp_path / "t.csv"
-    trace.write_text(text, encoding="utf-8")
-    code, _, err = _simulate(trace, fmt, capsys, monkeypatch)
-    assert code == 2, err
+    err = _refused(tmp_path, text, fmt, capsys, monkeypatch)
     where = f"t.csv:{line}: {column}: " if column else f"t.csv:{line}: "
     assert where in err and words in err, err
 
@@ -156,10 +161,7 @@ def test_arrivals_no_offset_can_reach_are_out_of_range(
     column: str,
 ) -> None:
     """Not advice to give a --trace-offset-h that the tool refuses (at most 10,000,000 h)."""
-    trace = tmp_path / "t.csv"
-    trace.write_text(text, encoding="utf-8")
-    code, _, err = _simulate(trace, fmt, capsys, monkeypatch)
-    assert code == 2, err
+    err = _refused(tmp_path, text, fmt, capsys, monkeypatch)
     assert f"t.csv:{line}: {column}: out of range: " in err, err
     assert "more than the 10,000,000 h by which --trace-offset-h can move arrivals" in err
     assert "no job of the trace can run in the scenario's 2 day(s)" in err
